@@ -1,0 +1,297 @@
+// mgw: the toolkit command line (contract section 1). Exit codes: 0 success, 1 user error (bad
+// input, validation failure), 2 usage error.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+
+#include "base/diagnostics.h"
+#include "project/distribution.h"
+#include "project/project.h"
+#include "project/scaffold.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using mgw::base::Diagnostics;
+
+constexpr int kOk = 0;
+constexpr int kUserError = 1;
+
+struct OutputFlags {
+  bool quiet = false;
+  bool verbose = false;
+  bool json = false;
+};
+
+void AddOutputFlags(CLI::App* command, OutputFlags& flags) {
+  command->add_flag("-q,--quiet", flags.quiet, "Print errors only");
+  command->add_flag("-v,--verbose", flags.verbose, "Print every API and resource");
+  command->add_flag("--json", flags.json, "Print a machine-readable result on stdout");
+}
+
+void PrintDiagnostics(Diagnostics& diagnostics, bool quiet) {
+  diagnostics.Sort();
+  for (const auto& d : diagnostics.All()) {
+    if (quiet && d.severity != mgw::base::Severity::kError) {
+      continue;
+    }
+    std::cerr << mgw::base::FormatDiagnostic(d) << '\n';
+  }
+}
+
+boost::json::array DiagnosticsJson(const Diagnostics& diagnostics, mgw::base::Severity severity) {
+  boost::json::array out;
+  for (const auto& d : diagnostics.All()) {
+    if (d.severity != severity) {
+      continue;
+    }
+    out.push_back({{"file", d.location.file},
+                   {"line", d.location.line},
+                   {"column", d.location.column},
+                   {"message", d.message},
+                   {"text", mgw::base::FormatDiagnostic(d)}});
+  }
+  return out;
+}
+
+boost::json::object SummaryJson(const mgw::project::LoadedProject& project) {
+  boost::json::array apis;
+  for (const auto& api : project.model.apis) {
+    boost::json::array resources;
+    for (const auto& resource : api.resources) {
+      resources.push_back({{"method", resource.method},
+                           {"path", resource.path_template},
+                           {"mock", resource.mock},
+                           {"security", resource.security.disabled
+                                            ? boost::json::value("none")
+                                            : boost::json::value_from(resource.security.types)}});
+    }
+    apis.push_back({{"title", api.title},
+                    {"version", api.version},
+                    {"base_path", api.base_path},
+                    {"source", "api_definitions/" + api.source},
+                    {"resources", resources}});
+  }
+  const auto& p = project.model.policies;
+  return {{"project", project.name},
+          {"apis", apis},
+          {"api_count", project.model.apis.size()},
+          {"resource_count", mgw::project::ResourceCount(project.model)},
+          {"policy_count", p.resource.size() + p.application.size() + p.subscription.size()}};
+}
+
+void PrintSummary(const mgw::project::LoadedProject& project, bool verbose) {
+  const auto& p = project.model.policies;
+  std::cout << project.name << ": " << project.model.apis.size() << " API(s), "
+            << mgw::project::ResourceCount(project.model) << " resource(s), "
+            << p.resource.size() + p.application.size() + p.subscription.size()
+            << " policies\n";
+  for (const auto& api : project.model.apis) {
+    std::cout << "  " << api.title << " " << api.version << "  " << api.base_path << "  ("
+              << api.resources.size() << " resources, api_definitions/" << api.source << ")\n";
+    if (verbose) {
+      for (const auto& resource : api.resources) {
+        std::cout << "      " << resource.method << " " << resource.path_template
+                  << (resource.mock ? "  [mock]" : "")
+                  << (resource.security.disabled ? "  [no auth]" : "") << '\n';
+      }
+    }
+  }
+}
+
+int Validate(const std::string& project_dir, const OutputFlags& flags) {
+  Diagnostics diagnostics;
+  auto project = mgw::project::LoadProject(project_dir, {}, diagnostics);
+  PrintDiagnostics(diagnostics, flags.quiet);
+  const bool ok = !diagnostics.HasErrors();
+  if (flags.json) {
+    boost::json::object result = SummaryJson(project);
+    result["ok"] = ok;
+    result["errors"] = DiagnosticsJson(diagnostics, mgw::base::Severity::kError);
+    result["warnings"] = DiagnosticsJson(diagnostics, mgw::base::Severity::kWarning);
+    std::cout << boost::json::serialize(result) << '\n';
+  } else if (ok && !flags.quiet) {
+    PrintSummary(project, flags.verbose);
+    std::cout << "valid (" << diagnostics.WarningCount() << " warning(s))\n";
+  } else if (!ok) {
+    std::cerr << "validation failed: " << diagnostics.ErrorCount() << " error(s)\n";
+  }
+  return ok ? kOk : kUserError;
+}
+
+struct BuildOptions {
+  std::string project;
+  std::string output;
+  std::string docker_image;
+  bool k8s = false;
+};
+
+int Build(const BuildOptions& options, const OutputFlags& flags) {
+  Diagnostics diagnostics;
+  if (!options.docker_image.empty() && !mgw::project::IsValidImageName(options.docker_image)) {
+    std::cerr << "error: --docker-image \"" << options.docker_image
+              << "\" is not a valid image name (NAME:TAG)\n";
+    return kUserError;
+  }
+  auto project = mgw::project::LoadProject(options.project, {}, diagnostics);
+  PrintDiagnostics(diagnostics, flags.quiet);
+  auto fail_json = [&](const std::string& message) {
+    if (flags.json) {
+      boost::json::object result = SummaryJson(project);
+      result["ok"] = false;
+      result["errors"] = DiagnosticsJson(diagnostics, mgw::base::Severity::kError);
+      result["warnings"] = DiagnosticsJson(diagnostics, mgw::base::Severity::kWarning);
+      if (!message.empty()) {
+        result["errors"].as_array().push_back({{"file", ""}, {"line", 0}, {"column", 0},
+                                               {"message", message}, {"text", "error: " + message}});
+      }
+      std::cout << boost::json::serialize(result) << '\n';
+    }
+    return kUserError;
+  };
+  if (diagnostics.HasErrors()) {
+    std::cerr << "build failed: " << diagnostics.ErrorCount() << " error(s); nothing was written\n";
+    return fail_json("");
+  }
+  auto gateway = mgw::project::FindGatewayBinary();
+  if (!gateway) {
+    std::cerr << "error: " << gateway.error().message << '\n';
+    return fail_json(gateway.error().message);
+  }
+  mgw::project::DistributionOptions distribution;
+  distribution.output_dir =
+      options.output.empty() ? project.root / "target" : fs::absolute(options.output);
+  distribution.gateway_binary = *gateway;
+  distribution.docker_image = options.docker_image;
+  distribution.kubernetes = options.k8s;
+  distribution.toolkit_version = MGW_VERSION;
+  auto written = mgw::project::WriteDistribution(project, distribution);
+  if (!written) {
+    std::cerr << "error: " << written.error().message << '\n';
+    return fail_json(written.error().message);
+  }
+  if (flags.json) {
+    boost::json::object result = SummaryJson(project);
+    result["ok"] = true;
+    result["output"] = written->directory.string();
+    result["archive"] = written->archive.string();
+    result["errors"] = boost::json::array();
+    result["warnings"] = DiagnosticsJson(diagnostics, mgw::base::Severity::kWarning);
+    std::cout << boost::json::serialize(result) << '\n';
+  } else if (!flags.quiet) {
+    PrintSummary(project, flags.verbose);
+    std::cout << "output:  " << written->directory.string() << '\n'
+              << "archive: " << written->archive.string() << '\n';
+  }
+  return kOk;
+}
+
+int FetchAll(const std::vector<std::string>& sources,
+             std::vector<mgw::project::FetchedDefinition>& out) {
+  bool ok = true;
+  for (const auto& source : sources) {
+    auto fetched = mgw::project::FetchDefinition(source);
+    if (!fetched) {
+      std::cerr << "error: " << fetched.error().message << '\n';
+      ok = false;
+      continue;
+    }
+    out.push_back(std::move(*fetched));
+  }
+  return ok ? kOk : kUserError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mgw: builds immutable API gateway distributions from OpenAPI projects"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Help for every command");
+
+  std::string project_dir;
+  std::vector<std::string> definitions;
+  bool force = false;
+  OutputFlags flags;
+  BuildOptions build_options;
+
+  auto* init = app.add_subcommand("init", "Create a project folder");
+  init->add_option("project", project_dir, "Project folder to create")->required();
+  init->add_option("-a,--api-definition", definitions,
+                   "OpenAPI file or http(s) URL to add (repeatable)");
+  init->add_flag("-f,--force", force, "Write into an existing non-empty folder");
+
+  auto* import = app.add_subcommand("import", "Add API definitions to a project");
+  import->add_option("project", project_dir, "Project folder")->required();
+  import->add_option("-a,--api-definition", definitions,
+                     "OpenAPI file or http(s) URL to add (repeatable)")
+      ->required();
+
+  auto* validate = app.add_subcommand("validate", "Check a project; writes nothing");
+  validate->add_option("project", project_dir, "Project folder")->required();
+  AddOutputFlags(validate, flags);
+
+  auto* build = app.add_subcommand("build", "Validate, then write the gateway distribution");
+  build->add_option("project", build_options.project, "Project folder")->required();
+  build->add_option("-o,--output", build_options.output,
+                    "Output folder (default: <project>/target)");
+  build->add_option("--docker-image", build_options.docker_image,
+                    "Image NAME:TAG written into the Dockerfile and k8s files");
+  build->add_flag("--k8s", build_options.k8s, "Also write Kubernetes manifests to k8s/");
+  AddOutputFlags(build, flags);
+
+  auto* version = app.add_subcommand("version", "Print the toolkit version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*version) {
+      std::cout << "mgw " << MGW_VERSION << '\n';
+      return kOk;
+    }
+    if (*validate) {
+      return Validate(project_dir, flags);
+    }
+    if (*build) {
+      return Build(build_options, flags);
+    }
+    if (*init || *import) {
+      std::vector<mgw::project::FetchedDefinition> fetched;
+      if (FetchAll(definitions, fetched) != kOk) {
+        std::cerr << "nothing was written\n";
+        return kUserError;
+      }
+      Diagnostics diagnostics;
+      auto status = *init ? mgw::project::InitProject(project_dir, fetched, force, diagnostics)
+                          : mgw::project::ImportDefinitions(project_dir, fetched, diagnostics);
+      PrintDiagnostics(diagnostics, false);
+      if (!status) {
+        std::cerr << "error: " << status.error().message << '\n';
+        return kUserError;
+      }
+      if (*init) {
+        std::cout << "created project " << project_dir << '\n'
+                  << "next: mgw build " << project_dir << '\n';
+      } else {
+        for (const auto& definition : fetched) {
+          std::cout << "added api_definitions/" << definition.file_name << '\n';
+        }
+      }
+      return kOk;
+    }
+  } catch (const std::exception& e) {
+    // Our code reports through Result; reaching this is a bug, still never a crash.
+    std::cerr << "internal error: " << e.what() << '\n';
+    return kUserError;
+  }
+  return 2;
+}
