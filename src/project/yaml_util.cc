@@ -3,15 +3,58 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <vector>
 
 #include <boost/json.hpp>
+#include <yaml-cpp/depthguard.h>
 
 namespace mgw::project {
+
+namespace {
+
+// YAML aliases let a small file describe a huge tree (the "billion laughs" alias bomb), and
+// everything that walks a document would expand it. Without aliases a document has fewer nodes
+// than bytes, so a walk that counts more than a few nodes per byte has met an alias bomb.
+bool ExpandsWithin(const YAML::Node& root, std::size_t limit) {
+  std::vector<YAML::Node> stack{root};
+  std::size_t count = 0;
+  while (!stack.empty()) {
+    const YAML::Node node = stack.back();
+    stack.pop_back();
+    if (++count > limit) {
+      return false;
+    }
+    if (node.IsMap()) {
+      for (const auto& member : node) {
+        stack.push_back(member.first);
+        stack.push_back(member.second);
+      }
+    } else if (node.IsSequence()) {
+      for (const auto& element : node) {
+        stack.push_back(element);
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 std::optional<YAML::Node> ParseYaml(std::string_view text, const std::string& label,
                                     base::Diagnostics& diagnostics) {
   try {
-    return YAML::Load(std::string(text));
+    YAML::Node root = YAML::Load(std::string(text));
+    if (!ExpandsWithin(root, 4 * text.size() + 100000)) {
+      diagnostics.Error({label, 0, 0},
+                        "cannot parse: its aliases (*name) expand it to far more nodes than the "
+                        "file holds (a YAML alias bomb?)");
+      return std::nullopt;
+    }
+    return root;
+  } catch (const YAML::DeepRecursion& e) {
+    diagnostics.Error({label, e.mark.line + 1, e.mark.column + 1},
+                      "cannot parse: nested too deeply (more than " + std::to_string(e.depth() - 1) +
+                          " levels)");
   } catch (const YAML::Exception& e) {
     diagnostics.Error({label, e.mark.line + 1, e.mark.column + 1}, "cannot parse: " + e.msg);
   } catch (const std::exception& e) {
