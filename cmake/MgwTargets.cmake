@@ -6,7 +6,9 @@
 include_guard(GLOBAL)
 
 set(MGW_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
-    -Wold-style-cast -Wimplicit-fallthrough -Wno-missing-field-initializers)
+    -Wold-style-cast -Wimplicit-fallthrough -Wno-missing-field-initializers
+    # GCC 12 reports false -Wrestrict positives inside std::string (GCC bug 105651).
+    -Wno-restrict)
 
 function(mgw_apply_flags target)
   target_compile_options(${target} PRIVATE ${MGW_WARNINGS})

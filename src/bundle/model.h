@@ -59,10 +59,11 @@ struct EndpointGroup {
   std::int64_t timeout_ms = 60000;
   RetryConfig retry;
   CircuitBreakerConfig circuit_breaker;
+  bool tls_verify = true;  // `tls: {verify: false}` turns off certificate checks for this group
 };
 BOOST_DESCRIBE_STRUCT(EndpointGroup, (),
                       (id, name, environment, type, urls, security, timeout_ms, retry,
-                       circuit_breaker))
+                       circuit_breaker, tls_verify))
 
 // Where an API key may be sent: `in` is "header" or "query".
 struct ApiKeyLocation {

@@ -67,6 +67,9 @@ const std::vector<Field<Config>>& ConfigFields() {
       return Nested<Config, AnalyticsConfig>(&Config::analytics, Assign(member));
     };
     auto log = [](auto member) { return Nested<Config, LogConfig>(&Config::log, Assign(member)); };
+    auto upstream = [](auto member) {
+      return Nested<Config, UpstreamConfig>(&Config::upstream, Assign(member));
+    };
     auto tls = [](std::string TlsConfig::*member) {
       return Setter<Config>([member](Config& config, const Value& value) {
         if (!config.server.tls) {
@@ -137,6 +140,12 @@ const std::vector<Field<Config>>& ConfigFields() {
                  analytics(&AnalyticsConfig::upload_interval_s), true, 1, kHuge});
     f.push_back({"analytics.max_disk_bytes", Kind::kInt, analytics(&AnalyticsConfig::max_disk_bytes),
                  true, 0, kHuge});
+    f.push_back({"upstream.ca_file", Kind::kString, upstream(&UpstreamConfig::ca_file)});
+    f.push_back({"upstream.verify", Kind::kBool, upstream(&UpstreamConfig::verify)});
+    f.push_back({"upstream.max_idle_per_host", Kind::kInt, upstream(&UpstreamConfig::max_idle_per_host),
+                 true, 0, 100000});
+    f.push_back({"upstream.idle_timeout_ms", Kind::kInt, upstream(&UpstreamConfig::idle_timeout_ms),
+                 true, 1, kHuge});
     f.push_back({"log.level", Kind::kString, log(&LogConfig::level), true, 0, 0,
                  {"trace", "debug", "info", "warn", "error", "off"}});
     f.push_back({"log.access_log", Kind::kString, log(&LogConfig::access_log)});
@@ -307,7 +316,7 @@ void ParseJwtIssuer(const toml::table& table, const std::string& file, Diagnosti
 
 std::set<std::string> KnownTables() {
   return {"project", "server", "server.tls", "admin", "auth", "auth.jwt", "auth.introspection",
-          "auth.basic", "auth.api_keys", "rate_limit", "analytics", "log"};
+          "auth.basic", "auth.api_keys", "rate_limit", "analytics", "upstream", "log"};
 }
 
 void Walk(const toml::table& table, const std::string& prefix, const std::string& file,
@@ -593,6 +602,12 @@ rotate_interval_s = 600
 upload_url = ""
 upload_interval_s = 60
 max_disk_bytes = 1073741824
+
+[upstream]
+ca_file = ""                 # extra trusted CA certificates (PEM) for https backends
+verify = true                # verify backend certificates and host names
+max_idle_per_host = 64       # pooled keep-alive connections per worker and backend
+idle_timeout_ms = 60000
 
 [log]
 level = "info"

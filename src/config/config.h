@@ -97,6 +97,14 @@ struct AnalyticsConfig {
   std::int64_t max_disk_bytes = 1073741824;
 };
 
+// Connections to backends.
+struct UpstreamConfig {
+  std::string ca_file;           // extra trusted CAs (PEM), on top of the system store
+  bool verify = true;            // verify backend certificates and host names
+  int max_idle_per_host = 64;    // pooled keep-alive connections per worker and backend
+  std::int64_t idle_timeout_ms = 60000;  // a pooled connection unused this long is closed
+};
+
 struct LogConfig {
   std::string level = "info";
   std::string access_log = "-";
@@ -113,6 +121,7 @@ struct Config {
   AuthConfig auth;
   RateLimitConfig rate_limit;
   AnalyticsConfig analytics;
+  UpstreamConfig upstream;
   LogConfig log;
 };
 

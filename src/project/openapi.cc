@@ -144,7 +144,8 @@ class ApiReader {
   std::optional<AppSecurity> api_app_security_;
   bool api_mock_ = false;
   Located api_security_;
-  std::map<std::string, std::set<int>> unknown_extensions_;  // name -> lines (for one warning)
+  // name -> places (file label, line), for one warning per name
+  std::map<std::string, std::set<std::pair<std::string, int>>> unknown_extensions_;
   std::set<std::string> routes_;  // "<route shape> <method>" already read
 };
 
@@ -184,14 +185,14 @@ void ApiReader::CheckExtensionNames(const Located& owner) {
       suffix = key->substr(6);
     } else {
       if (*key != "x-throttling-tier" && *key != "x-auth-type" && *key != "x-scope") {
-        unknown_extensions_[*key].insert(member.first.Mark().line + 1);
+        unknown_extensions_[*key].insert({owner.document->label, member.first.Mark().line + 1});
       }
       continue;
     }
     if (KnownExtensionSuffixes().contains(suffix)) {
       continue;
     }
-    const Located at{member.first, &document_};
+    const Located at{member.first, owner.document};
     if (UnsupportedWso2Suffixes().contains(suffix)) {
       Warning(at, *key + " is not supported by mgw and is ignored");
       continue;
@@ -559,7 +560,7 @@ std::optional<ApiReader::AppSecurity> ApiReader::ReadApplicationSecurity(const L
     auto key = ScalarText(member.first).value_or("");
     if (key != "security-types" && key != "securityTypes" && key != "optional" &&
         !StartsWith(key, "x-")) {
-      Error({member.first, &document_}, name + ": unknown field \"" + key + "\"");
+      Error({member.first, value.document}, name + ": unknown field \"" + key + "\"");
     }
   }
   return security;
@@ -834,7 +835,7 @@ std::optional<bundle::EndpointGroup> ApiReader::ReadEndpointObject(const Located
   bundle::EndpointGroup group;
   bool ok = true;
   static const std::vector<std::string> known = {"urls", "type", "securityConfig",
-                                                 "advanceEndpointConfig"};
+                                                 "advanceEndpointConfig", "tls"};
   for (const auto& member : value.node) {
     auto key = ScalarText(member.first).value_or("");
     if (std::find(known.begin(), known.end(), key) == known.end() && !StartsWith(key, "x-")) {
@@ -842,7 +843,7 @@ std::optional<bundle::EndpointGroup> ApiReader::ReadEndpointObject(const Located
       if (auto hint = base::ClosestMatch(key, known); !hint.empty()) {
         message += "; did you mean \"" + hint + "\"?";
       }
-      Error({member.first, &document_}, message);
+      Error({member.first, value.document}, message);
       ok = false;
     }
   }
@@ -855,7 +856,7 @@ std::optional<bundle::EndpointGroup> ApiReader::ReadEndpointObject(const Located
     std::size_t index = 0;
     for (const auto& url : *list) {
       const YAML::Node& sequence = urls.node;
-      const Located at{sequence[index++], &document_};
+      const Located at{sequence[index++], urls.document};
       if (auto problem = CheckEndpointUrlImpl(url)) {
         Error(at, what + ": " + *problem);
         ok = false;
@@ -895,6 +896,16 @@ std::optional<bundle::EndpointGroup> ApiReader::ReadEndpointObject(const Located
     } else {
       group.security = bundle::BackendSecurity{"basic", *username,
                                                ScalarText(security["password"].node).value_or("")};
+    }
+  }
+  const Located tls = value["tls"];
+  if (tls.node.IsDefined()) {
+    auto verify = BoolValue(tls["verify"].node);
+    if (!tls.node.IsMap() || !verify || tls.node.size() != 1) {
+      Error(tls, what + ": tls must be {verify: true|false}");
+      ok = false;
+    } else {
+      group.tls_verify = *verify;
     }
   }
   const Located advance = value["advanceEndpointConfig"];
@@ -952,7 +963,7 @@ std::optional<bundle::EndpointGroup> ApiReader::ReadEndpointObject(const Located
           if (auto hint = base::ClosestMatch(key, keys); !hint.empty()) {
             message += "; did you mean \"" + hint + "\"?";
           }
-          Error({member.first, &document_}, message);
+          Error({member.first, object.document}, message);
           ok = false;
         }
       }
@@ -1088,7 +1099,7 @@ std::optional<bundle::Security> ApiReader::ReadSecurityRequirements(const Locate
   }
   bundle::Security security;
   for (const auto& element : requirements.node) {
-    const Located requirement{element, &document_};
+    const Located requirement{element, requirements.document};
     if (!element.IsMap()) {
       Error(requirement, "a security requirement must be a map of scheme name to scopes");
       continue;
@@ -1110,7 +1121,7 @@ std::optional<bundle::Security> ApiReader::ReadSecurityRequirements(const Locate
         if (auto hint = base::ClosestMatch(name, names); !hint.empty()) {
           message += " (did you mean \"" + hint + "\"?)";
         }
-        Warning({member.first, &document_}, message);
+        Warning({member.first, requirements.document}, message);
         it = schemes_.emplace(name, SchemeInfo{"oauth2", {}}).first;
       }
       const SchemeInfo& scheme = it->second;
@@ -1132,7 +1143,7 @@ std::optional<bundle::Security> ApiReader::ReadSecurityRequirements(const Locate
       }
       auto scopes = StringList(member.second);
       if (!scopes) {
-        Error({member.second, &document_}, "the scopes of \"" + name + "\" must be a list");
+        Error({member.second, requirements.document}, "the scopes of \"" + name + "\" must be a list");
         continue;
       }
       for (const auto& scope : *scopes) {
@@ -1261,7 +1272,7 @@ void ApiReader::CheckLink(const Located& value) {
       if (auto hint = base::ClosestMatch(key, kKeys); !hint.empty()) {
         message += "; did you mean \"" + hint + "\"?";
       }
-      Error({member.first, &document_}, message);
+      Error({member.first, resolved->document}, message);
     }
   }
 }
@@ -1275,7 +1286,7 @@ void ApiReader::CheckMediaTypes(const Located& content) {
     return;
   }
   for (const auto& member : content.node) {
-    const Located media{member.second, &document_};
+    const Located media{member.second, content.document};
     if (!media.node.IsMap()) {
       if (!media.node.IsNull()) {
         Error(media, "a media type object must be a map");
@@ -1421,7 +1432,7 @@ std::vector<bundle::MockResponse> ApiReader::ReadMockResponses(const Located& re
     } else {
       continue;
     }
-    candidates.push_back({status, order++, {member.second, &document_}});
+    candidates.push_back({status, order++, {member.second, responses.document}});
   }
   // 2xx first (lowest code), then "default" (answered as 200), then the rest by code.
   auto rank = [](int status) {
@@ -1454,7 +1465,7 @@ std::vector<bundle::MockResponse> ApiReader::ReadMockResponses(const Located& re
       const Located examples = holder["examples"];
       if (examples.node.IsMap()) {
         for (const auto& item : examples.node) {
-          auto resolved = Resolve({item.second, &document_});
+          auto resolved = Resolve({item.second, examples.document});
           if (resolved && (*resolved)["value"].node.IsDefined()) {
             return (*resolved)["value"];
           }
@@ -1472,7 +1483,7 @@ std::vector<bundle::MockResponse> ApiReader::ReadMockResponses(const Located& re
       if (examples.node.IsMap()) {
         for (const auto& item : examples.node) {
           mock.content_type = ScalarText(item.first).value_or("application/json");
-          example = Located{item.second, &document_};
+          example = Located{item.second, examples.document};
           if (mock.content_type.find("json") != std::string::npos) {
             break;
           }
@@ -1495,7 +1506,7 @@ std::vector<bundle::MockResponse> ApiReader::ReadMockResponses(const Located& re
             if (pass == 0 && type.find("json") == std::string::npos) {
               continue;
             }
-            if (auto found = example_of({item.second, &document_})) {
+            if (auto found = example_of({item.second, content.document})) {
               example = found;
               mock.content_type = type;
               break;
@@ -1567,7 +1578,7 @@ void ApiReader::ReadOperation(const std::string& path, const std::string& method
       Error(parameters, label + ": parameters must be a list");
     } else {
       for (const auto& p : parameters.node) {
-        note_parameter({p, &document_});
+        note_parameter({p, parameters.document});
       }
     }
   }
@@ -1594,7 +1605,7 @@ void ApiReader::ReadOperation(const std::string& path, const std::string& method
     Error(responses, label + ": responses must be a map");
   } else if (responses.node.IsMap()) {
     for (const auto& member : responses.node) {
-      auto response = Resolve({member.second, &document_});
+      auto response = Resolve({member.second, responses.document});
       if (!response) {
         continue;
       }
@@ -1602,12 +1613,12 @@ void ApiReader::ReadOperation(const std::string& path, const std::string& method
         CheckMediaTypes((*response)["content"]);
         if (const Located headers = (*response)["headers"]; headers.node.IsMap()) {
           for (const auto& header : headers.node) {
-            CheckHeader({header.second, &document_});
+            CheckHeader({header.second, headers.document});
           }
         }
         if (const Located links = (*response)["links"]; links.node.IsMap()) {
           for (const auto& link : links.node) {
-            CheckLink({link.second, &document_});
+            CheckLink({link.second, links.document});
           }
         }
       }
@@ -1819,12 +1830,11 @@ std::optional<ApiDraft> ApiReader::Read() {
             [](const auto& a, const auto& b) {
               return std::tie(a.path_template, a.method) < std::tie(b.path_template, b.method);
             });
-  for (const auto& [extension, lines] : unknown_extensions_) {
-    (void)lines;
-    diagnostics_.Warning({document_.label, *lines.begin(), 0},
+  for (const auto& [extension, places] : unknown_extensions_) {
+    diagnostics_.Warning({places.begin()->first, places.begin()->second, 0},
                          "unknown extension " + extension + " is ignored" +
-                             (lines.size() > 1 ? " (" + std::to_string(lines.size()) + " places)"
-                                               : std::string()));
+                             (places.size() > 1 ? " (" + std::to_string(places.size()) + " places)"
+                                                : std::string()));
   }
   return draft_;
 }

@@ -44,6 +44,7 @@ bool SameGroup(const bundle::EndpointGroup& a, const bundle::EndpointGroup& b) {
     return g.security ? g.security->username + ":" + g.security->password : std::string();
   };
   return a.type == b.type && a.urls == b.urls && a.timeout_ms == b.timeout_ms &&
+         a.tls_verify == b.tls_verify &&
          security(a) == security(b) && a.retry.count == b.retry.count &&
          a.retry.interval_ms == b.retry.interval_ms &&
          a.retry.status_codes == b.retry.status_codes &&

@@ -1,0 +1,1628 @@
+#include "runtime/server.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <optional>
+#include <variant>
+
+#include <boost/asio.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+
+#include "base/log.h"
+
+namespace mgw::runtime {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using beast::error_code;
+
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t kChunkBytes = 32 * 1024;
+constexpr std::size_t kMaxDiscardBytes = 1 << 20;
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+
+using RequestParser = http::request_parser<http::buffer_body>;
+using RequestHeader = http::request_header<>;
+
+// ---------------------------------------------------------------------------------------------
+// Shared state and per-worker state.
+
+struct Shared {
+  std::shared_ptr<const GatewayConfig> config;
+  std::atomic<bool> draining{false};
+  std::atomic<int> active_requests{0};
+  std::atomic<std::int64_t> connections{0};
+  std::unique_ptr<ssl::context> server_tls;
+};
+
+// Buffers access-log lines per worker and writes them in batches (never per request).
+class AccessLog {
+ public:
+  explicit AccessLog(int fd) : fd_(fd) {}
+  bool Enabled() const { return fd_ >= 0; }
+  void Append(const std::string& line) {
+    buffer_ += line;
+    if (buffer_.size() > 16 * 1024) {
+      Flush();
+    }
+  }
+  void Flush() {
+    const char* data = buffer_.data();
+    std::size_t left = buffer_.size();
+    while (left > 0 && fd_ >= 0) {
+      const ssize_t n = ::write(fd_, data, left);
+      if (n <= 0) {
+        break;
+      }
+      data += n;
+      left -= static_cast<std::size_t>(n);
+    }
+    buffer_.clear();
+  }
+
+ private:
+  int fd_;
+  std::string buffer_;
+};
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+struct UpstreamConnection {
+  std::variant<PlainStream, TlsStream> stream;
+  beast::flat_buffer buffer;
+  std::string key;
+  Clock::time_point idle_since{};
+  bool reused = false;
+
+  template <class... Args>
+  explicit UpstreamConnection(Args&&... args) : stream(std::forward<Args>(args)...) {}
+
+  beast::tcp_stream& Lowest() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
+                      stream);
+  }
+};
+
+struct Worker {
+  Worker(Shared& s, int i, int access_fd)
+      : shared(s), index(i), access_log(access_fd), rng(std::random_device{}()) {}
+
+  net::io_context io{1};
+  Shared& shared;
+  int index;
+  std::vector<tcp::acceptor> acceptors;
+  std::unique_ptr<ssl::context> client_tls;
+  std::unique_ptr<ssl::context> client_tls_no_verify;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> pool;
+  std::unordered_set<beast::tcp_stream*> idle_sessions;
+  AccessLog access_log;
+  std::mt19937_64 rng;
+  std::vector<std::size_t> order_scratch;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+std::string FaultBody(int code, std::string_view message, std::string_view description) {
+  boost::json::object fault;
+  fault["code"] = code;
+  fault["message"] = message;
+  fault["description"] = description;
+  boost::json::object body;
+  body["fault"] = std::move(fault);
+  return boost::json::serialize(body);
+}
+
+std::string NewCorrelationId(std::mt19937_64& rng) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t a = rng();
+  std::uint64_t b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
+  std::string out;
+  out.reserve(36);
+  for (int i = 15; i >= 0; --i) {
+    out += kHex[(a >> (i * 4)) & 0xf];
+    if (i == 8 || i == 4) {
+      out += '-';
+    }
+  }
+  out += '-';
+  for (int i = 15; i >= 0; --i) {
+    out += kHex[(b >> (i * 4)) & 0xf];
+    if (i == 12) {
+      out += '-';
+    }
+  }
+  return out;
+}
+
+bool IsSaneCorrelationId(std::string_view value) {
+  return !value.empty() && value.size() <= 128 &&
+         std::all_of(value.begin(), value.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+// Lets a range-for walk the iterator pair that equal_range() returns.
+template <class Iterator>
+struct IteratorRange {
+  std::pair<Iterator, Iterator> range;
+  Iterator begin() const { return range.first; }
+  Iterator end() const { return range.second; }
+};
+template <class Iterator>
+IteratorRange<Iterator> Range(std::pair<Iterator, Iterator> range) {
+  return {range};
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool IsHopByHop(std::string_view name) {
+  static constexpr std::string_view kHop[] = {"connection", "keep-alive", "proxy-authenticate",
+                                              "proxy-authorization", "te", "trailer",
+                                              "transfer-encoding", "upgrade", "proxy-connection"};
+  return std::any_of(std::begin(kHop), std::end(kHop), [&](std::string_view h) { return IEquals(h, name); });
+}
+
+// Header names listed in Connection: are hop-by-hop too.
+std::vector<std::string> ConnectionTokens(const RequestHeader& header) {
+  std::vector<std::string> out;
+  for (const auto& field : Range(header.equal_range(http::field::connection))) {
+    std::string_view value = field.value();
+    while (!value.empty()) {
+      const auto comma = value.find(',');
+      const auto token = Trim(value.substr(0, comma));
+      if (!token.empty()) {
+        out.emplace_back(token);
+      }
+      value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    }
+  }
+  return out;
+}
+
+bool IsIdempotent(http::verb verb) {
+  switch (verb) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::options:
+    case http::verb::put:
+    case http::verb::delete_:
+    case http::verb::trace:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Per-request state, for the response and the access log.
+struct Exchange {
+  Clock::time_point start;
+  std::string correlation_id;
+  std::string method;
+  std::string log_path;  // path only: a query may carry credentials
+  unsigned status = 0;
+  std::uint64_t bytes_sent = 0;
+  std::string api = "-";
+  std::string application = "-";
+  std::string cors_origin;  // set when the API allows the request's Origin
+  const ApiRoute* api_route = nullptr;
+  const bundle::Api* api_model = nullptr;
+};
+
+void AddCorsHeaders(http::fields& fields, const Exchange& exchange) {
+  if (exchange.cors_origin.empty() || exchange.api_route == nullptr) {
+    return;
+  }
+  const auto& cors = exchange.api_model->cors;
+  fields.set(http::field::access_control_allow_origin, exchange.cors_origin);
+  if (cors.allow_credentials) {
+    fields.set(http::field::access_control_allow_credentials, "true");
+  }
+  if (!exchange.api_route->cors_expose_headers.empty()) {
+    fields.set(http::field::access_control_expose_headers, exchange.api_route->cors_expose_headers);
+  }
+  fields.set(http::field::vary, "Origin");
+}
+
+// The origin to echo when the API's CORS policy allows `origin`, else "".
+std::string AllowedOrigin(const bundle::Cors& cors, std::string_view origin) {
+  if (!cors.enabled || origin.empty()) {
+    return {};
+  }
+  for (const auto& allowed : cors.allow_origins) {
+    if (allowed == "*") {
+      return cors.allow_credentials ? std::string(origin) : std::string("*");
+    }
+    if (IEquals(allowed, origin)) {
+      return std::string(origin);
+    }
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing local responses.
+
+template <class Stream>
+net::awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange& exchange,
+                                  http::status status, std::string body,
+                                  std::string_view content_type, bool keep_alive,
+                                  unsigned version, const http::fields* extra = nullptr,
+                                  bool head = false) {
+  http::response<http::string_body> response{status, version};
+  response.set(http::field::server, "mgw");
+  if (!content_type.empty()) {
+    response.set(http::field::content_type, content_type);
+  }
+  if (!exchange.correlation_id.empty()) {
+    response.set("X-Correlation-ID", exchange.correlation_id);
+  }
+  if (extra != nullptr) {
+    for (const auto& field : *extra) {
+      response.insert(field.name_string(), field.value());
+    }
+  }
+  AddCorsHeaders(response, exchange);
+  const std::size_t body_size = body.size();
+  response.body() = std::move(body);
+  response.prepare_payload();
+  if (head) {
+    response.body().clear();
+  }
+  const bool keep = keep_alive && !shared.draining.load(std::memory_order_relaxed);
+  response.keep_alive(keep);
+  exchange.status = static_cast<unsigned>(status);
+  exchange.bytes_sent = head ? 0 : body_size;
+  beast::get_lowest_layer(stream).expires_after(
+      std::chrono::milliseconds(shared.config->config.server.idle_timeout_ms));
+  if (head) {
+    http::response_serializer<http::string_body> serializer{response};
+    auto [ec, n] = co_await http::async_write_header(stream, serializer, kTuple);
+    co_return !ec && keep;
+  }
+  auto [ec, n] = co_await http::async_write(stream, response, kTuple);
+  co_return !ec && keep;
+}
+
+template <class Stream>
+net::awaitable<bool> SendFault(Stream& stream, const Shared& shared, Exchange& exchange,
+                               http::status status, int code, std::string_view message,
+                               std::string_view description, bool keep_alive, unsigned version,
+                               const http::fields* extra = nullptr) {
+  co_return co_await SendResponse(stream, shared, exchange, status,
+                                  FaultBody(code, message, description), "application/json",
+                                  keep_alive, version, extra);
+}
+
+// Reads and drops what is left of a request body, so the connection can be reused after a local
+// answer. Gives up (false: close the connection) past kMaxDiscardBytes.
+template <class Stream>
+net::awaitable<bool> DiscardBody(Stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
+                                 const Shared& shared) {
+  if (parser.is_done()) {
+    co_return true;
+  }
+  if (const auto length = parser.content_length(); length && *length > kMaxDiscardBytes) {
+    co_return false;
+  }
+  std::size_t total = 0;
+  char scratch[4096];
+  while (!parser.is_done()) {
+    parser.get().body().data = scratch;
+    parser.get().body().size = sizeof scratch;
+    beast::get_lowest_layer(stream).expires_after(
+        std::chrono::milliseconds(shared.config->config.server.idle_timeout_ms));
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (ec == http::error::need_buffer) {
+      ec = {};
+    }
+    if (ec) {
+      co_return false;
+    }
+    total += sizeof scratch - parser.get().body().size;
+    if (total > kMaxDiscardBytes) {
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upstream connections.
+
+std::string PoolKey(const UpstreamTarget& target, bool verify) {
+  return (target.tls ? (verify ? "https://" : "https-noverify://") : "http://") + target.host + ":" +
+         target.port;
+}
+
+// A pooled connection the backend has closed reads as EOF (or has stray bytes): not reusable.
+bool LooksAlive(UpstreamConnection& connection) {
+  auto& socket = connection.Lowest().socket();
+  if (!socket.is_open()) {
+    return false;
+  }
+  char byte = 0;
+  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+std::unique_ptr<UpstreamConnection> TakePooled(Worker& worker, const std::string& key) {
+  auto it = worker.pool.find(key);
+  if (it == worker.pool.end()) {
+    return nullptr;
+  }
+  const auto now = Clock::now();
+  const auto max_idle = std::chrono::milliseconds(worker.shared.config->config.upstream.idle_timeout_ms);
+  auto& idle = it->second;
+  while (!idle.empty()) {
+    std::unique_ptr<UpstreamConnection> connection = std::move(idle.back());
+    idle.pop_back();
+    if (now - connection->idle_since < max_idle && LooksAlive(*connection)) {
+      connection->reused = true;
+      return connection;
+    }
+  }
+  return nullptr;
+}
+
+void ReturnToPool(Worker& worker, std::unique_ptr<UpstreamConnection> connection) {
+  auto& idle = worker.pool[connection->key];
+  const int limit = worker.shared.config->config.upstream.max_idle_per_host;
+  if (static_cast<int>(idle.size()) >= limit || worker.shared.draining.load(std::memory_order_relaxed)) {
+    return;  // dropping it closes the socket
+  }
+  connection->idle_since = Clock::now();
+  connection->buffer.clear();
+  idle.push_back(std::move(connection));
+}
+
+enum class ConnectError { kNone, kTimeout, kFailed };
+
+net::awaitable<std::pair<std::unique_ptr<UpstreamConnection>, ConnectError>> Connect(
+    Worker& worker, const UpstreamTarget& target, bool verify, std::chrono::milliseconds timeout) {
+  auto executor = co_await net::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [resolve_error, endpoints] = co_await resolver.async_resolve(target.host, target.port, kTuple);
+  if (resolve_error) {
+    base::Log(base::LogLevel::kWarn, "cannot resolve backend " + target.host + ": " + resolve_error.message());
+    co_return std::make_pair(nullptr, ConnectError::kFailed);
+  }
+  std::unique_ptr<UpstreamConnection> connection;
+  if (target.tls) {
+    ssl::context& context = verify ? *worker.client_tls : *worker.client_tls_no_verify;
+    connection = std::make_unique<UpstreamConnection>(std::in_place_type<TlsStream>, executor, context);
+  } else {
+    connection = std::make_unique<UpstreamConnection>(std::in_place_type<PlainStream>, executor);
+  }
+  connection->key = PoolKey(target, verify);
+  auto& lowest = connection->Lowest();
+  lowest.expires_after(timeout);
+  auto [connect_error, endpoint] = co_await lowest.async_connect(endpoints, kTuple);
+  if (connect_error) {
+    co_return std::make_pair(nullptr, connect_error == beast::error::timeout ? ConnectError::kTimeout
+                                                                             : ConnectError::kFailed);
+  }
+  lowest.socket().set_option(tcp::no_delay(true));
+  if (auto* tls = std::get_if<TlsStream>(&connection->stream)) {
+    // SSL_set_tlsext_host_name, without the macro's C cast.
+    if (SSL_ctrl(tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(target.host.c_str())) != 1) {
+      co_return std::make_pair(nullptr, ConnectError::kFailed);
+    }
+    if (verify) {
+      tls->set_verify_mode(ssl::verify_peer);
+      tls->set_verify_callback(ssl::host_name_verification(target.host));
+    } else {
+      tls->set_verify_mode(ssl::verify_none);
+    }
+    auto [handshake_error] = co_await tls->async_handshake(ssl::stream_base::client, kTuple);
+    if (handshake_error) {
+      base::Log(base::LogLevel::kWarn, "TLS handshake with backend " + target.host_header +
+                                           " failed: " + handshake_error.message());
+      co_return std::make_pair(nullptr, handshake_error == beast::error::timeout ? ConnectError::kTimeout
+                                                                                 : ConnectError::kFailed);
+    }
+  }
+  co_return std::make_pair(std::move(connection), ConnectError::kNone);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proxying one request.
+
+enum class ProxyResult {
+  kDone,          // response relayed; `keep_alive` says whether the client connection stays
+  kLocalReply,    // nothing sent to the client yet; caller answers with `status`/`code`
+};
+
+struct ProxyOutcome {
+  ProxyResult result = ProxyResult::kDone;
+  bool keep_alive = false;
+  http::status status = http::status::bad_gateway;
+  int code = 101503;
+  std::string description;
+};
+
+std::string BuildUpstreamTarget(const UpstreamTarget& target, const NormalisedPath& path,
+                                std::size_t base_segments, std::string_view query) {
+  std::string out = target.base_path;
+  out += EncodedSuffix(path, base_segments);
+  if (out.empty()) {
+    out = "/";
+  }
+  if (!query.empty()) {
+    out += '?';
+    out.append(query.data(), query.size());
+  }
+  return out;
+}
+
+template <class Stream>
+net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& down_buffer,
+                                   RequestParser& parser, Exchange& exchange,
+                                   EndpointGroupState& group, const NormalisedPath& path,
+                                   std::size_t base_segments, std::string_view query,
+                                   std::string_view peer_ip, bool downstream_tls,
+                                   bool strip_credentials) {
+  const auto& config = worker.shared.config->config;
+  auto& request = parser.get();
+  const bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
+  const bool idempotent = IsIdempotent(request.method());
+  const auto& retry = group.Config().retry;
+  const auto timeout = std::chrono::milliseconds(group.Config().timeout_ms);
+  const bool expects_continue = IEquals(request[http::field::expect], "100-continue");
+  CircuitBreaker* breaker = group.Breaker();
+
+  ProxyOutcome outcome;
+  if (breaker != nullptr && !breaker->Allow(Clock::now())) {
+    outcome.result = ProxyResult::kLocalReply;
+    outcome.description = "The backend is unavailable (circuit open)";
+    co_return outcome;
+  }
+
+  // The upstream request header, built once.
+  http::request<http::buffer_body> up{request.method(), "/", 11};
+  if (request.method() == http::verb::unknown) {
+    up.method_string(request.method_string());
+  }
+  const auto connection_tokens = ConnectionTokens(request);
+  // Credentials the gateway validated stay with the gateway (auth.remove_auth_header).
+  const bool remove_auth = config.auth.remove_auth_header && strip_credentials;
+  const std::string& auth_header = exchange.api_model->auth_header.empty()
+                                       ? config.auth.header
+                                       : exchange.api_model->auth_header;
+  std::string forwarded_for;
+  for (const auto& field : request) {
+    const std::string_view name = field.name_string();
+    if (IsHopByHop(name) || IEquals(name, "host") || IEquals(name, "expect") ||
+        IEquals(name, "x-forwarded-for") || IEquals(name, "x-forwarded-proto") ||
+        IEquals(name, "x-forwarded-host") || IEquals(name, "x-correlation-id") ||
+        IEquals(name, "content-length")) {
+      if (IEquals(name, "x-forwarded-for")) {
+        forwarded_for += (forwarded_for.empty() ? "" : ", ") + std::string(field.value());
+      }
+      continue;
+    }
+    if (remove_auth && IEquals(name, auth_header)) {
+      continue;
+    }
+    if (std::any_of(connection_tokens.begin(), connection_tokens.end(),
+                    [&](const std::string& t) { return IEquals(t, name); })) {
+      continue;
+    }
+    up.insert(field.name_string(), field.value());
+  }
+  forwarded_for += (forwarded_for.empty() ? "" : ", ") + std::string(peer_ip);
+  up.set("X-Forwarded-For", forwarded_for);
+  up.set("X-Forwarded-Proto", downstream_tls ? "https" : "http");
+  if (const auto host = request[http::field::host]; !host.empty()) {
+    up.set("X-Forwarded-Host", host);
+  }
+  up.set("X-Correlation-ID", exchange.correlation_id);
+  if (!group.Authorization().empty()) {
+    up.set(http::field::authorization, group.Authorization());
+  }
+  if (parser.chunked()) {
+    up.chunked(true);
+  } else if (const auto length = parser.content_length(); length && *length > 0) {
+    up.content_length(*length);
+  } else if (request.method() == http::verb::post || request.method() == http::verb::put ||
+             request.method() == http::verb::patch) {
+    up.content_length(0);
+  }
+  up.keep_alive(true);
+
+  auto& order = worker.order_scratch;
+  group.Order(Clock::now(), order);
+  const std::size_t targets = order.size();
+  const int max_attempts = 1 + std::max(0, retry.count);
+  std::chrono::milliseconds interval(retry.interval_ms);
+  bool body_sent = false;
+  std::unique_ptr<char[]> chunk;
+
+  for (int attempt = 0; attempt < max_attempts; ++attempt) {
+    if (attempt > 0 && interval.count() > 0) {
+      net::steady_timer timer(co_await net::this_coro::executor);
+      timer.expires_after(interval);
+      co_await timer.async_wait(kTuple);
+      interval = std::chrono::milliseconds(static_cast<std::int64_t>(
+          static_cast<double>(interval.count()) * std::max(1.0, retry.back_off_factor)));
+      if (retry.max_wait_interval_ms > 0) {
+        interval = std::min(interval, std::chrono::milliseconds(retry.max_wait_interval_ms));
+      }
+    }
+    // load_balance moves on to the next target on each attempt; failover tries them in order.
+    const std::size_t target_index = order[static_cast<std::size_t>(attempt) % targets];
+    const UpstreamTarget& target = group.Targets()[target_index];
+    const bool verify = config.upstream.verify && group.Config().tls_verify;
+    up.target(BuildUpstreamTarget(target, path, base_segments, query));
+    up.set(http::field::host, target.host_header);
+
+    // Get a connection: pooled (checked) or new. A pooled one that fails before anything was
+    // received is replaced once by a new one: the request was never processed.
+    std::unique_ptr<UpstreamConnection> connection = TakePooled(worker, PoolKey(target, verify));
+    bool fresh_retry_left = true;
+    std::optional<http::response_parser<http::buffer_body>> response_parser_storage;
+    auto fresh_response_parser = [&]() -> http::response_parser<http::buffer_body>& {
+      auto& p = response_parser_storage.emplace();
+      p.body_limit(boost::none);
+      p.header_limit(64 * 1024);
+      if (request.method() == http::verb::head) {
+        p.skip(true);
+      }
+      return p;
+    };
+    bool sent_ok = false;
+    bool timed_out = false;
+    while (true) {
+      if (!connection) {
+        auto [made, error] = co_await Connect(worker, target, verify, timeout);
+        if (!made) {
+          group.MarkDown(target_index, Clock::now());
+          timed_out = error == ConnectError::kTimeout;
+          break;
+        }
+        connection = std::move(made);
+        fresh_retry_left = false;
+      }
+      connection->Lowest().expires_after(timeout);
+      http::request_serializer<http::buffer_body> serializer{up};
+      up.body().data = nullptr;
+      up.body().size = 0;
+      up.body().more = has_body;
+      auto [write_error, written] = co_await std::visit(
+          [&](auto& s) { return http::async_write_header(s, serializer, kTuple); }, connection->stream);
+      if (write_error) {
+        if (connection->reused && fresh_retry_left) {
+          connection.reset();
+          continue;
+        }
+        timed_out = write_error == beast::error::timeout;
+        break;
+      }
+      if (has_body) {
+        if (expects_continue) {
+          http::response<http::empty_body> go_on{http::status::continue_, request.version()};
+          co_await http::async_write(down, go_on, kTuple);
+        }
+        body_sent = true;
+        if (!chunk) {
+          chunk = std::make_unique<char[]>(kChunkBytes);
+        }
+        bool body_error = false;
+        while (!parser.is_done()) {
+          request.body().data = chunk.get();
+          request.body().size = kChunkBytes;
+          beast::get_lowest_layer(down).expires_after(
+              std::chrono::milliseconds(config.server.idle_timeout_ms));
+          auto [read_error, n] = co_await http::async_read(down, down_buffer, parser, kTuple);
+          if (read_error == http::error::need_buffer) {
+            read_error = {};
+          }
+          if (read_error) {
+            body_error = true;  // client went away or sent a broken body
+            break;
+          }
+          const std::size_t got = kChunkBytes - request.body().size;
+          if (got == 0 && !parser.is_done()) {
+            continue;
+          }
+          up.body().data = chunk.get();
+          up.body().size = got;
+          up.body().more = !parser.is_done();
+          connection->Lowest().expires_after(timeout);
+          auto [e, w] = co_await std::visit(
+              [&](auto& s) { return http::async_write(s, serializer, kTuple); }, connection->stream);
+          if (e == http::error::need_buffer) {
+            e = {};
+          }
+          if (e) {
+            body_error = true;
+            break;
+          }
+        }
+        if (body_error) {
+          outcome.result = ProxyResult::kDone;
+          outcome.keep_alive = false;
+          exchange.status = 502;
+          co_return outcome;
+        }
+        if (up.body().more) {
+          up.body().data = nullptr;
+          up.body().size = 0;
+          up.body().more = false;
+          auto [e, w] = co_await std::visit(
+              [&](auto& s) { return http::async_write(s, serializer, kTuple); }, connection->stream);
+          if (e && e != http::error::need_buffer) {
+            outcome.keep_alive = false;
+            exchange.status = 502;
+            co_return outcome;
+          }
+        }
+      } else if (!serializer.is_done()) {
+        auto [e, w] = co_await std::visit(
+            [&](auto& s) { return http::async_write(s, serializer, kTuple); }, connection->stream);
+        if (e && e != http::error::need_buffer) {
+          if (connection->reused && fresh_retry_left) {
+            connection.reset();
+            continue;
+          }
+          break;
+        }
+      }
+
+      // Response header (skipping interim 1xx answers).
+      auto* rp = &fresh_response_parser();
+      connection->Lowest().expires_after(timeout);
+      auto [read_error, n] = co_await std::visit(
+          [&](auto& s) { return http::async_read_header(s, connection->buffer, *rp, kTuple); },
+          connection->stream);
+      while (!read_error && rp->get().result_int() >= 100 && rp->get().result_int() < 200 &&
+             rp->get().result_int() != 101) {
+        rp = &fresh_response_parser();
+        std::tie(read_error, n) = co_await std::visit(
+            [&](auto& s) { return http::async_read_header(s, connection->buffer, *rp, kTuple); },
+            connection->stream);
+      }
+      if (read_error) {
+        const bool nothing_received = connection->buffer.size() == 0;
+        if (connection->reused && fresh_retry_left && nothing_received && !body_sent &&
+            read_error != beast::error::timeout) {
+          connection.reset();
+          continue;
+        }
+        timed_out = read_error == beast::error::timeout;
+        break;
+      }
+      sent_ok = true;
+      break;
+    }
+
+    if (!sent_ok) {
+      if (breaker != nullptr) {
+        breaker->Record(true, Clock::now());
+      }
+      const bool may_retry = !body_sent && (idempotent || !has_body || !timed_out);
+      if (attempt + 1 < max_attempts && may_retry) {
+        continue;
+      }
+      outcome.result = body_sent ? ProxyResult::kDone : ProxyResult::kLocalReply;
+      if (timed_out) {
+        outcome.status = http::status::gateway_timeout;
+        outcome.code = 101504;
+        outcome.description = "The backend did not answer within " +
+                              std::to_string(group.Config().timeout_ms) + " ms";
+      } else {
+        outcome.status = http::status::bad_gateway;
+        outcome.code = 101503;
+        outcome.description = "Error connecting to the backend";
+      }
+      if (outcome.result == ProxyResult::kDone) {
+        // The body was consumed: the client cannot get a clean answer on this connection.
+        http::response<http::string_body> response{outcome.status, request.version()};
+        response.set(http::field::content_type, "application/json");
+        response.set("X-Correlation-ID", exchange.correlation_id);
+        response.body() = FaultBody(outcome.code, "Runtime Error", outcome.description);
+        response.prepare_payload();
+        response.keep_alive(false);
+        co_await http::async_write(down, response, kTuple);
+        exchange.status = static_cast<unsigned>(outcome.status);
+        outcome.keep_alive = false;
+      }
+      co_return outcome;
+    }
+
+    auto& response_parser = *response_parser_storage;
+    auto& response = response_parser.get();
+    const unsigned status = response.result_int();
+    const bool status_failure =
+        breaker != nullptr &&
+        std::find(group.Config().circuit_breaker.status_codes.begin(),
+                  group.Config().circuit_breaker.status_codes.end(),
+                  static_cast<int>(status)) != group.Config().circuit_breaker.status_codes.end();
+    if (breaker != nullptr) {
+      breaker->Record(status_failure, Clock::now());
+    }
+    const bool retry_status = std::find(retry.status_codes.begin(), retry.status_codes.end(),
+                                        static_cast<int>(status)) != retry.status_codes.end();
+    if (retry_status && attempt + 1 < max_attempts && !body_sent && idempotent) {
+      continue;  // the connection (with its unread body) is dropped
+    }
+
+    // Relay the response header, then its body.
+    http::response<http::buffer_body> out{response.result(), request.version()};
+    out.reason(response.reason());
+    const auto response_tokens = [&] {
+      std::vector<std::string> tokens;
+      for (const auto& field : Range(response.equal_range(http::field::connection))) {
+        std::string_view value = field.value();
+        while (!value.empty()) {
+          const auto comma = value.find(',');
+          const auto token = Trim(value.substr(0, comma));
+          if (!token.empty()) {
+            tokens.emplace_back(token);
+          }
+          value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+        }
+      }
+      return tokens;
+    }();
+    for (const auto& field : response) {
+      const std::string_view name = field.name_string();
+      if (IsHopByHop(name) || IEquals(name, "content-length") || IEquals(name, "x-correlation-id") ||
+          std::any_of(response_tokens.begin(), response_tokens.end(),
+                      [&](const std::string& t) { return IEquals(t, name); })) {
+        continue;
+      }
+      out.insert(field.name_string(), field.value());
+    }
+    out.set("X-Correlation-ID", exchange.correlation_id);
+    AddCorsHeaders(out, exchange);
+    const bool no_body = request.method() == http::verb::head || status == 204 || status == 304 ||
+                         (status >= 100 && status < 200);
+    const auto length = response_parser.content_length();
+    bool client_keep_alive = request.keep_alive() && !worker.shared.draining.load(std::memory_order_relaxed);
+    if (length) {
+      out.content_length(*length);
+    } else if (!no_body) {
+      if (request.version() >= 11) {
+        out.chunked(true);
+      } else {
+        client_keep_alive = false;  // an HTTP/1.0 client: end of body = end of connection
+      }
+    }
+    out.keep_alive(client_keep_alive);
+    http::response_serializer<http::buffer_body> down_serializer{out};
+    out.body().data = nullptr;
+    out.body().size = 0;
+    out.body().more = !no_body;
+    beast::get_lowest_layer(down).expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
+    auto [header_error, header_bytes] = co_await http::async_write_header(down, down_serializer, kTuple);
+    exchange.status = status;
+    if (header_error) {
+      outcome.keep_alive = false;
+      co_return outcome;
+    }
+    bool upstream_complete = no_body || response_parser.is_done();
+    if (!no_body) {
+      if (!chunk) {
+        chunk = std::make_unique<char[]>(kChunkBytes);
+      }
+      while (!response_parser.is_done()) {
+        response.body().data = chunk.get();
+        response.body().size = kChunkBytes;
+        connection->Lowest().expires_after(timeout);
+        auto [read_error, n] = co_await std::visit(
+            [&](auto& s) { return http::async_read(s, connection->buffer, response_parser, kTuple); },
+            connection->stream);
+        if (read_error == http::error::need_buffer) {
+          read_error = {};
+        }
+        if (read_error && read_error != http::error::end_of_stream) {
+          outcome.keep_alive = false;  // truncated: the client sees the connection close
+          co_return outcome;
+        }
+        const std::size_t got = kChunkBytes - response.body().size;
+        out.body().data = chunk.get();
+        out.body().size = got;
+        out.body().more = !response_parser.is_done() && !read_error;
+        beast::get_lowest_layer(down).expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
+        auto [e, w] = co_await http::async_write(down, down_serializer, kTuple);
+        if (e == http::error::need_buffer) {
+          e = {};
+        }
+        if (e) {
+          outcome.keep_alive = false;
+          co_return outcome;
+        }
+        exchange.bytes_sent += got;
+        if (read_error) {
+          break;  // end of a close-delimited body
+        }
+      }
+      upstream_complete = response_parser.is_done();
+      if (!down_serializer.is_done()) {
+        out.body().data = nullptr;
+        out.body().size = 0;
+        out.body().more = false;
+        auto [e, w] = co_await http::async_write(down, down_serializer, kTuple);
+        if (e && e != http::error::need_buffer) {
+          outcome.keep_alive = false;
+          co_return outcome;
+        }
+      }
+    }
+    if (upstream_complete && response_parser.keep_alive()) {
+      ReturnToPool(worker, std::move(connection));
+    }
+    outcome.result = ProxyResult::kDone;
+    outcome.keep_alive = client_keep_alive;
+    co_return outcome;
+  }
+  outcome.result = ProxyResult::kLocalReply;
+  co_return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One request on a client connection.
+
+// Framing checks Beast's parser leaves to us (contract section 8): a Transfer-Encoding other than
+// exactly "chunked", Transfer-Encoding together with Content-Length, several Content-Length
+// values, several Host fields.
+std::string_view FramingProblem(const RequestHeader& header) {
+  int te_count = 0;
+  for (const auto& field : Range(header.equal_range(http::field::transfer_encoding))) {
+    ++te_count;
+    if (!IEquals(Trim(field.value()), "chunked")) {
+      return "unsupported Transfer-Encoding";
+    }
+  }
+  if (te_count > 1) {
+    return "repeated Transfer-Encoding";
+  }
+  int cl_count = 0;
+  for (const auto& field : Range(header.equal_range(http::field::content_length))) {
+    (void)field;
+    ++cl_count;
+  }
+  if (te_count > 0 && cl_count > 0) {
+    return "both Content-Length and Transfer-Encoding";
+  }
+  if (cl_count > 1) {
+    return "repeated Content-Length";
+  }
+  int host_count = 0;
+  for (const auto& field : Range(header.equal_range(http::field::host))) {
+    (void)field;
+    ++host_count;
+  }
+  if (host_count > 1) {
+    return "repeated Host";
+  }
+  if (host_count == 0 && header.version() >= 11) {
+    return "missing Host";
+  }
+  return {};
+}
+
+template <class Stream>
+net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer& buffer,
+                                   RequestParser& parser, Exchange& exchange,
+                                   const std::string& peer_ip, bool tls) {
+  const Shared& shared = worker.shared;
+  const GatewayConfig& gateway = *shared.config;
+  const auto& config = gateway.config;
+  auto& request = parser.get();
+  const unsigned version = request.version();
+  bool keep_alive = request.keep_alive();
+  exchange.method = std::string(request.method_string());
+
+  const std::string_view target = request.target();
+  if (const auto id = request["X-Correlation-ID"]; IsSaneCorrelationId(id)) {
+    exchange.correlation_id = std::string(id);
+  } else {
+    exchange.correlation_id = NewCorrelationId(worker.rng);
+  }
+
+  const bool body_pending = !parser.is_done();
+  const bool expects_continue = IEquals(request[http::field::expect], "100-continue");
+  // After a local answer, the rest of the body must be read (or the connection closed).
+  auto finish_local = [&](bool keep) -> net::awaitable<bool> {
+    if (!keep) {
+      co_return false;
+    }
+    if (body_pending) {
+      if (expects_continue) {
+        co_return false;  // the client waits for 100 Continue; it will not send the body now
+      }
+      co_return co_await DiscardBody(stream, buffer, parser, shared);
+    }
+    co_return true;
+  };
+
+  if (target.size() > static_cast<std::size_t>(config.server.max_uri_bytes)) {
+    exchange.log_path = "-";
+    co_await SendFault(stream, shared, exchange, http::status::uri_too_long, 414, "URI Too Long",
+                       "The request URI is longer than " + std::to_string(config.server.max_uri_bytes) +
+                           " bytes",
+                       false, version);
+    co_return false;
+  }
+  if (const auto problem = FramingProblem(request); !problem.empty()) {
+    exchange.log_path = "-";
+    co_await SendFault(stream, shared, exchange, http::status::bad_request, 400, "Bad Request",
+                       problem, false, version);
+    co_return false;
+  }
+
+  std::string_view raw_path;
+  std::string_view query;
+  NormalisedPath path;
+  if (!SplitTarget(target, raw_path, query) || NormalisePath(raw_path, path) != PathError::kNone) {
+    exchange.log_path = "-";
+    co_await SendFault(stream, shared, exchange, http::status::bad_request, 400, "Bad Request",
+                       "The request target is not a valid path", false, version);
+    co_return false;
+  }
+  exchange.log_path = std::string(raw_path);
+
+  const auto method = ParseMethod(request.method_string());
+  const auto match = method ? gateway.routes.Find(path, *method)
+                            : [&] {
+                                RouteTable::Match m;
+                                m.api = gateway.routes.FindApi(path, m.base_segments);
+                                return m;
+                              }();
+  const ApiRoute* api_route = match.api == kNoRoute ? nullptr : &gateway.apis[match.api];
+  if (api_route != nullptr && !(tls ? api_route->https : api_route->http)) {
+    api_route = nullptr;  // x-wso2-transports excludes this listener
+  }
+  if (api_route == nullptr) {
+    const bool keep = co_await SendFault(stream, shared, exchange, http::status::not_found, 404,
+                                         "Not Found", "No API matches the request path", keep_alive,
+                                         version);
+    co_return co_await finish_local(keep);
+  }
+  exchange.api_route = api_route;
+  exchange.api_model = api_route->api;
+  exchange.api = api_route->api->title + ":" + api_route->api->version;
+  const auto& cors = api_route->api->cors;
+  const std::string_view origin = request[http::field::origin];
+  exchange.cors_origin = AllowedOrigin(cors, origin);
+
+  // CORS preflight: answered by the gateway for any path of the API.
+  if (cors.enabled && method == Method::kOptions && !origin.empty() &&
+      request.find(http::field::access_control_request_method) != request.end() &&
+      (match.path_matched || match.resource != kNoRoute)) {
+    http::fields extra;
+    if (!exchange.cors_origin.empty()) {
+      extra.set(http::field::access_control_allow_methods, api_route->cors_allow_methods);
+      extra.set(http::field::access_control_allow_headers, api_route->cors_allow_headers);
+      extra.set(http::field::access_control_max_age, "3600");
+    }
+    const bool keep = co_await SendResponse(stream, shared, exchange, http::status::no_content, "",
+                                            "", keep_alive, version, &extra);
+    co_return co_await finish_local(keep);
+  }
+
+  if (match.resource == kNoRoute) {
+    if (match.path_matched) {
+      std::string allow;
+      for (int m = 0; m < static_cast<int>(Method::kCount); ++m) {
+        if ((match.allowed & (1u << m)) != 0) {
+          allow += (allow.empty() ? "" : ", ") + std::string(MethodName(static_cast<Method>(m)));
+        }
+      }
+      http::fields extra;
+      extra.set(http::field::allow, allow);
+      const bool keep = co_await SendFault(stream, shared, exchange, http::status::method_not_allowed,
+                                           405, "Method Not Allowed",
+                                           "The resource does not accept " + exchange.method,
+                                           keep_alive, version, &extra);
+      co_return co_await finish_local(keep);
+    }
+    const bool keep = co_await SendFault(stream, shared, exchange, http::status::not_found, 404,
+                                         "Not Found", "No resource of the API matches the request",
+                                         keep_alive, version);
+    co_return co_await finish_local(keep);
+  }
+  const ResourceRoute& route = api_route->resources[match.resource];
+  const bundle::Resource& resource = *route.resource;
+
+  // Authentication and authorization. Until an authenticator accepts the credentials, a
+  // secured resource answers 401: nothing passes by default.
+  if (!resource.security.disabled) {
+    const std::string& header_name =
+        api_route->api->auth_header.empty() ? config.auth.header : api_route->api->auth_header;
+    const bool has_credentials = request.find(header_name) != request.end();
+    if (!(resource.security.optional && !has_credentials)) {
+      http::fields extra;
+      extra.set(http::field::www_authenticate,
+                has_credentials ? "Bearer realm=\"mgw\", error=\"invalid_token\""
+                                : "Bearer realm=\"mgw\"");
+      const bool keep = co_await SendFault(
+          stream, shared, exchange, http::status::unauthorized, has_credentials ? 900901 : 900902,
+          has_credentials ? "Invalid Credentials" : "Missing Credentials",
+          has_credentials ? "Invalid Credentials. Make sure you have given the correct access token"
+                          : "Missing Credentials. Make sure your API request provides required "
+                            "credentials",
+          keep_alive, version, &extra);
+      co_return co_await finish_local(keep);
+    }
+  }
+
+  // Body size limit, when the length is known up front (chunked bodies are checked by Beast's
+  // body limit while streaming).
+  if (config.server.max_body_bytes > 0) {
+    if (const auto length = parser.content_length();
+        length && *length > static_cast<std::uint64_t>(config.server.max_body_bytes)) {
+      co_await SendFault(stream, shared, exchange, http::status::payload_too_large, 413,
+                         "Payload Too Large",
+                         "The request body is larger than " +
+                             std::to_string(config.server.max_body_bytes) + " bytes",
+                         false, version);
+      co_return false;
+    }
+  }
+
+  if (resource.mock) {
+    const bundle::MockResponse* answer = &resource.mock_responses.front();
+    // `Prefer: code=404` picks another documented answer.
+    const std::string_view prefer = request["Prefer"];
+    if (const auto at = prefer.find("code="); at != std::string_view::npos) {
+      const int wanted = std::atoi(std::string(prefer.substr(at + 5, 3)).c_str());
+      for (const auto& candidate : resource.mock_responses) {
+        if (candidate.status == wanted) {
+          answer = &candidate;
+          break;
+        }
+      }
+    }
+    http::fields extra;
+    for (const auto& header : answer->headers) {
+      extra.set(header.name, header.value);
+    }
+    const bool keep = co_await SendResponse(
+        stream, shared, exchange, static_cast<http::status>(answer->status), answer->body,
+        answer->content_type, keep_alive, version, &extra, request.method() == http::verb::head);
+    co_return co_await finish_local(keep);
+  }
+
+  const int group_index = route.production >= 0 ? route.production : -1;
+  if (group_index < 0) {
+    const bool keep = co_await SendFault(
+        stream, shared, exchange, http::status::forbidden, 900901, "Invalid Credentials",
+        "Production key offered to the API with no production endpoint", keep_alive, version);
+    co_return co_await finish_local(keep);
+  }
+  auto& group = *gateway.groups[group_index];
+  const auto outcome = co_await Proxy(worker, stream, buffer, parser, exchange, group, path,
+                                      match.base_segments, query, peer_ip, tls,
+                                      !resource.security.disabled);
+  if (outcome.result == ProxyResult::kLocalReply) {
+    const bool keep = co_await SendFault(stream, shared, exchange, outcome.status, outcome.code,
+                                         "Runtime Error", outcome.description, keep_alive, version);
+    co_return co_await finish_local(keep);
+  }
+  co_return outcome.keep_alive;
+}
+
+void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string& peer_ip) {
+  if (!worker.access_log.Enabled()) {
+    return;
+  }
+  const auto elapsed = std::chrono::duration<double, std::milli>(Clock::now() - exchange.start).count();
+  char latency[32];
+  std::snprintf(latency, sizeof latency, "%.3f", elapsed);
+  std::string line;
+  line.reserve(256);
+  line += base::NowRfc3339();
+  line += ' ';
+  line += peer_ip;
+  line += " \"";
+  line += exchange.method;
+  line += ' ';
+  line += exchange.log_path;
+  line += "\" ";
+  line += std::to_string(exchange.status);
+  line += ' ';
+  line += std::to_string(exchange.bytes_sent);
+  line += ' ';
+  line += latency;
+  line += "ms ";
+  line += exchange.correlation_id.empty() ? "-" : exchange.correlation_id;
+  line += " api=";
+  line += exchange.api;
+  line += " app=";
+  line += exchange.application;
+  line += '\n';
+  worker.access_log.Append(line);
+}
+
+// Answers a request that could not be parsed, then the connection closes.
+template <class Stream>
+net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, const beast::flat_buffer& buffer,
+                                    error_code error, const std::string& peer_ip) {
+  const auto& config = worker.shared.config->config;
+  Exchange exchange;
+  exchange.start = Clock::now();
+  exchange.method = "-";
+  exchange.log_path = "-";
+  if (error == http::error::header_limit) {
+    // Too long: the request line alone (414) or the header fields (431)?
+    const auto data = std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size());
+    const auto line_end = data.find("\r\n");
+    const bool uri = line_end == std::string_view::npos ||
+                     line_end > static_cast<std::size_t>(config.server.max_uri_bytes);
+    if (uri) {
+      co_await SendFault(stream, worker.shared, exchange, http::status::uri_too_long, 414,
+                         "URI Too Long", "The request URI is too long", false, 11);
+    } else {
+      co_await SendFault(stream, worker.shared, exchange,
+                         http::status::request_header_fields_too_large, 431,
+                         "Request Header Fields Too Large", "The request header is too large", false,
+                         11);
+    }
+  } else if (error == http::error::body_limit) {
+    co_await SendFault(stream, worker.shared, exchange, http::status::payload_too_large, 413,
+                       "Payload Too Large", "The request body is too large", false, 11);
+  } else {
+    co_await SendFault(stream, worker.shared, exchange, http::status::bad_request, 400, "Bad Request",
+                       "The request could not be parsed: " + error.message(), false, 11);
+  }
+  WriteAccessLog(worker, exchange, peer_ip);
+}
+
+bool IsQuietError(const error_code& error) {
+  return error == http::error::end_of_stream || error == net::error::eof ||
+         error == net::error::operation_aborted || error == beast::error::timeout ||
+         error == net::error::connection_reset || error == net::error::broken_pipe ||
+         error == net::ssl::error::stream_truncated;
+}
+
+template <class Stream>
+net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string peer_ip, bool tls) {
+  const auto& config = worker.shared.config->config;
+  beast::flat_buffer buffer;
+  auto& lowest = beast::get_lowest_layer(stream);
+  // The header limit covers the request line: max_uri_bytes + max_header_bytes, and each part is
+  // checked on its own after parsing.
+  const auto header_limit =
+      static_cast<std::uint32_t>(std::min<std::int64_t>(config.server.max_uri_bytes + config.server.max_header_bytes + 64,
+                                                        std::numeric_limits<std::uint32_t>::max()));
+  for (;;) {
+    RequestParser parser;
+    parser.header_limit(header_limit);
+    if (config.server.max_body_bytes > 0) {
+      parser.body_limit(static_cast<std::uint64_t>(config.server.max_body_bytes));
+    } else {
+      parser.body_limit(boost::none);
+    }
+    if (worker.shared.draining.load(std::memory_order_relaxed)) {
+      break;
+    }
+    lowest.expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
+    worker.idle_sessions.insert(&lowest);
+    auto [error, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    worker.idle_sessions.erase(&lowest);
+    if (error) {
+      if (!IsQuietError(error) && buffer.size() > 0) {
+        co_await RejectUnparsed(worker, stream, buffer, error, peer_ip);
+      }
+      break;
+    }
+    // Header section size without the request line.
+    const auto& header = parser.get();
+    std::size_t header_bytes = 0;
+    for (const auto& field : header) {
+      header_bytes += field.name_string().size() + field.value().size() + 4;
+    }
+    Exchange exchange;
+    exchange.start = Clock::now();
+    worker.shared.active_requests.fetch_add(1, std::memory_order_relaxed);
+    bool keep = false;
+    if (header_bytes > static_cast<std::size_t>(config.server.max_header_bytes)) {
+      exchange.method = std::string(header.method_string());
+      exchange.log_path = "-";
+      co_await SendFault(stream, worker.shared, exchange,
+                         http::status::request_header_fields_too_large, 431,
+                         "Request Header Fields Too Large", "The request header is too large", false,
+                         header.version());
+    } else {
+      keep = co_await HandleRequest(worker, stream, buffer, parser, exchange, peer_ip, tls);
+    }
+    WriteAccessLog(worker, exchange, peer_ip);
+    worker.shared.active_requests.fetch_sub(1, std::memory_order_relaxed);
+    if (!keep) {
+      break;
+    }
+  }
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    lowest.expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(kTuple);
+  } else {
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+}
+
+net::awaitable<void> Session(Worker& worker, tcp::socket socket, bool tls) {
+  worker.shared.connections.fetch_add(1, std::memory_order_relaxed);
+  error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string peer_ip = ec ? std::string("-") : remote.address().to_string();
+  socket.set_option(tcp::no_delay(true), ec);
+  try {
+    if (tls) {
+      TlsStream stream(std::move(socket), *worker.shared.server_tls);
+      beast::get_lowest_layer(stream).expires_after(kTlsHandshakeTimeout);
+      auto [handshake_error] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
+      if (!handshake_error) {
+        co_await ServeConnection(worker, stream, peer_ip, true);
+      }
+    } else {
+      PlainStream stream(std::move(socket));
+      co_await ServeConnection(worker, stream, peer_ip, false);
+    }
+  } catch (const std::exception& e) {
+    base::LogError(std::string("connection from ") + peer_ip + " ended by an internal error: " + e.what());
+  }
+  worker.shared.connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+net::awaitable<void> AcceptLoop(Worker& worker, tcp::acceptor& acceptor, bool tls) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) {
+        co_return;
+      }
+      // EMFILE and friends: wait a little instead of spinning.
+      net::steady_timer timer(worker.io);
+      timer.expires_after(std::chrono::milliseconds(50));
+      co_await timer.async_wait(kTuple);
+      continue;
+    }
+    net::co_spawn(worker.io, Session(worker, std::move(socket), tls), net::detached);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The admin listener: /health, /ready.
+
+net::awaitable<void> AdminSession(Worker& worker, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request<http::string_body> request;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(64 * 1024);
+    stream.expires_after(std::chrono::seconds(30));
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (ec) {
+      break;
+    }
+    request = parser.release();
+    const auto target = request.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    http::response<http::string_body> response;
+    response.version(request.version());
+    response.set(http::field::content_type, "application/json");
+    response.set(http::field::server, "mgw");
+    if (path == "/health") {
+      response.result(http::status::ok);
+      response.body() = R"({"status":"healthy"})";
+    } else if (path == "/ready") {
+      const bool draining = worker.shared.draining.load(std::memory_order_relaxed);
+      response.result(draining ? http::status::service_unavailable : http::status::ok);
+      response.body() = draining ? R"({"status":"draining"})" : R"({"status":"ready"})";
+    } else {
+      response.result(http::status::not_found);
+      response.body() = FaultBody(404, "Not Found", "The admin port serves /health and /ready");
+    }
+    response.keep_alive(request.keep_alive());
+    response.prepare_payload();
+    auto [write_error, written] = co_await http::async_write(stream, response, kTuple);
+    if (write_error || !request.keep_alive()) {
+      break;
+    }
+  }
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+net::awaitable<void> AdminAcceptLoop(Worker& worker, tcp::acceptor& acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) {
+        co_return;
+      }
+      continue;
+    }
+    net::co_spawn(worker.io, AdminSession(worker, std::move(socket)), net::detached);
+  }
+}
+
+net::awaitable<void> FlushLoop(Worker& worker) {
+  net::steady_timer timer(worker.io);
+  for (;;) {
+    timer.expires_after(std::chrono::milliseconds(200));
+    auto [ec] = co_await timer.async_wait(kTuple);
+    worker.access_log.Flush();
+    if (ec || (worker.shared.draining.load() && worker.acceptors.empty())) {
+      co_return;
+    }
+  }
+}
+
+base::Result<tcp::acceptor> Listen(net::io_context& io, const std::string& host, int port,
+                                   bool reuse_port) {
+  error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  if (ec) {
+    return base::MakeError("\"" + host + "\" is not an IP address");
+  }
+  tcp::acceptor acceptor(io);
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  }
+  if (!ec && reuse_port) {
+    const int one = 1;
+    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      ec = error_code(errno, boost::system::system_category());
+    }
+  }
+  if (!ec) {
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor.listen(net::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    return base::MakeError("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                           ec.message());
+  }
+  return acceptor;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+struct Server::Impl {
+  Shared shared;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::unique_ptr<tcp::acceptor> admin;
+  int access_fd = -1;
+  bool owns_access_fd = false;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  if (impl_ && impl_->owns_access_fd && impl_->access_fd >= 0) {
+    ::close(impl_->access_fd);
+  }
+}
+
+base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const GatewayConfig> config) {
+  auto impl = std::make_unique<Impl>();
+  impl->shared.config = config;
+  const auto& server = config->config.server;
+
+  // Access log.
+  const auto& access = config->config.log.access_log;
+  if (access == "-") {
+    impl->access_fd = 1;
+  } else if (!access.empty()) {
+    const auto path = std::filesystem::path(access).is_absolute() ? std::filesystem::path(access)
+                                                                  : config->root / access;
+    std::error_code fs_error;
+    std::filesystem::create_directories(path.parent_path(), fs_error);
+    impl->access_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (impl->access_fd < 0) {
+      return base::MakeError("cannot open access log " + path.string() + ": " + std::strerror(errno));
+    }
+    impl->owns_access_fd = true;
+  }
+
+  // Downstream TLS.
+  const bool https = server.tls.has_value() && server.https_port != 0;
+  if (https) {
+    auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
+    context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                         ssl::context::single_dh_use);
+    auto resolve = [&](const std::string& p) {
+      return std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : config->root / p;
+    };
+    error_code ec;
+    context->use_certificate_chain_file(resolve(server.tls->cert).string(), ec);
+    if (ec) {
+      return base::MakeError("server.tls.cert: cannot load " + server.tls->cert + ": " + ec.message());
+    }
+    context->use_private_key_file(resolve(server.tls->key).string(), ssl::context::pem, ec);
+    if (ec) {
+      return base::MakeError("server.tls.key: cannot load " + server.tls->key + ": " + ec.message());
+    }
+    impl->shared.server_tls = std::move(context);
+  }
+
+  int workers = server.workers;
+  if (workers <= 0) {
+    workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  int http_port = server.http_port;
+  int https_port = server.https_port;
+  for (int i = 0; i < workers; ++i) {
+    auto worker = std::make_unique<Worker>(impl->shared, i, impl->access_fd);
+    worker->client_tls = std::make_unique<ssl::context>(ssl::context::tls_client);
+    worker->client_tls->set_default_verify_paths();
+    if (!config->config.upstream.ca_file.empty()) {
+      const auto& ca = config->config.upstream.ca_file;
+      const auto path = std::filesystem::path(ca).is_absolute() ? std::filesystem::path(ca) : config->root / ca;
+      error_code ec;
+      worker->client_tls->load_verify_file(path.string(), ec);
+      if (ec) {
+        return base::MakeError("upstream.ca_file: cannot load " + ca + ": " + ec.message());
+      }
+    }
+    worker->client_tls_no_verify = std::make_unique<ssl::context>(ssl::context::tls_client);
+    auto http = Listen(worker->io, server.host, http_port, true);
+    if (!http) {
+      return http.error();
+    }
+    if (http_port == 0) {
+      http_port = http->local_endpoint().port();  // every worker shares the chosen port
+    }
+    worker->acceptors.push_back(std::move(*http));
+    if (https) {
+      auto secure = Listen(worker->io, server.host, https_port, true);
+      if (!secure) {
+        return secure.error();
+      }
+      if (https_port == 0) {
+        https_port = secure->local_endpoint().port();
+      }
+      worker->acceptors.push_back(std::move(*secure));
+    }
+    impl->workers.push_back(std::move(worker));
+  }
+  if (config->config.admin.port != 0) {
+    auto admin = Listen(impl->workers[0]->io, config->config.admin.host, config->config.admin.port, false);
+    if (!admin) {
+      return admin.error();
+    }
+    impl->admin = std::make_unique<tcp::acceptor>(std::move(*admin));
+  }
+  base::LogInfo("listening on http://" + server.host + ":" + std::to_string(http_port) + " (" +
+                std::to_string(workers) + " workers)");
+  if (https) {
+    base::LogInfo("listening on https://" + server.host + ":" + std::to_string(https_port));
+  }
+  if (impl->admin) {
+    base::LogInfo("admin listening on http://" + config->config.admin.host + ":" +
+                  std::to_string(impl->admin->local_endpoint().port()) + " (/health, /ready)");
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+int Server::Run() {
+  auto& impl = *impl_;
+  for (auto& worker : impl.workers) {
+    for (std::size_t i = 0; i < worker->acceptors.size(); ++i) {
+      const bool tls = i == 1;
+      net::co_spawn(worker->io, AcceptLoop(*worker, worker->acceptors[i], tls), net::detached);
+    }
+    net::co_spawn(worker->io, FlushLoop(*worker), net::detached);
+  }
+  if (impl.admin) {
+    net::co_spawn(impl.workers[0]->io, AdminAcceptLoop(*impl.workers[0], *impl.admin), net::detached);
+  }
+
+  // Keep workers running while they have nothing to do.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  for (auto& worker : impl.workers) {
+    guards.push_back(net::make_work_guard(worker->io));
+  }
+  std::vector<std::thread> threads;
+  for (auto& worker : impl.workers) {
+    threads.emplace_back([&worker] { worker->io.run(); });
+  }
+
+  // Wait for SIGTERM / SIGINT on this thread.
+  net::io_context signals_io(1);
+  net::signal_set signals(signals_io, SIGINT, SIGTERM);
+  int received = 0;
+  signals.async_wait([&](const error_code&, int signal_number) { received = signal_number; });
+  signals_io.run();
+  base::LogInfo(std::string("received ") + (received == SIGINT ? "SIGINT" : "SIGTERM") +
+                ": draining (up to " + std::to_string(impl.shared.config->config.server.drain_timeout_ms) +
+                " ms)");
+
+  impl.shared.draining.store(true);
+  for (auto& worker : impl.workers) {
+    net::post(worker->io, [&worker] {
+      for (auto& acceptor : worker->acceptors) {
+        error_code ignored;
+        acceptor.close(ignored);
+      }
+      for (auto* idle : worker->idle_sessions) {
+        idle->cancel();
+      }
+      worker->pool.clear();
+    });
+  }
+  // Idle sessions registered after the first sweep (a response finished meanwhile) see the
+  // draining flag themselves; in-flight requests get until the drain deadline.
+  const auto deadline = Clock::now() +
+                        std::chrono::milliseconds(impl.shared.config->config.server.drain_timeout_ms);
+  while (impl.shared.active_requests.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const bool clean = impl.shared.active_requests.load() == 0;
+  if (impl.admin) {
+    net::post(impl.workers[0]->io, [&impl] {
+      error_code ignored;
+      impl.admin->close(ignored);
+    });
+  }
+  for (auto& worker : impl.workers) {
+    net::post(worker->io, [&worker] { worker->access_log.Flush(); });
+  }
+  guards.clear();
+  for (auto& worker : impl.workers) {
+    worker->io.stop();
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  for (auto& worker : impl.workers) {
+    worker->access_log.Flush();
+  }
+  base::LogInfo(clean ? "drained; exiting" : "drain deadline passed with requests in flight; exiting");
+  return 0;
+}
+
+}  // namespace mgw::runtime
