@@ -1,6 +1,11 @@
 // mgw: the toolkit command line (contract section 1). Exit codes: 0 success, 1 user error (bad
 // input, validation failure), 2 usage error.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -104,6 +109,47 @@ void PrintSummary(const mgw::project::LoadedProject& project, bool verbose) {
   }
 }
 
+// Prints where the APIs will be served and a curl line to try, honouring a --server.http_port
+// or --server.host override.
+void PrintEndpoints(const mgw::project::LoadedProject& project,
+                    const std::vector<std::string>& overrides) {
+  int port = project.config.server.http_port;
+  int admin_port = project.config.admin.port;
+  std::string host = project.config.server.host;
+  for (const auto& o : overrides) {
+    if (o.rfind("--server.http_port=", 0) == 0) {
+      port = std::atoi(o.substr(19).c_str());
+    } else if (o.rfind("--server.host=", 0) == 0) {
+      host = o.substr(14);
+    } else if (o.rfind("--admin.port=", 0) == 0) {
+      admin_port = std::atoi(o.substr(13).c_str());
+    }
+  }
+  if (host == "0.0.0.0" || host == "::") {
+    host = "localhost";
+  }
+  const std::string base = "http://" + host + ":" + std::to_string(port);
+  std::cout << "APIs:\n";
+  const mgw::bundle::Resource* open = nullptr;
+  const mgw::bundle::Api* open_api = nullptr;
+  for (const auto& api : project.model.apis) {
+    std::cout << "  " << api.title << " " << api.version << "  " << base << api.base_path << '\n';
+    for (const auto& resource : api.resources) {
+      if (open == nullptr && resource.security.disabled && resource.method == "GET" &&
+          resource.path_template.find('{') == std::string::npos) {
+        open = &resource;
+        open_api = &api;
+      }
+    }
+  }
+  std::cout << "Admin: http://" << project.config.admin.host << ":" << admin_port << "/health\n";
+  if (open != nullptr) {
+    std::cout << "Try:   curl -i " << base << (open_api->base_path == "/" ? "" : open_api->base_path)
+              << open->path_template << '\n';
+  }
+  std::cout << "Stop:  Ctrl-C (the gateway drains in-flight requests, then exits)\n";
+}
+
 int Validate(const std::string& project_dir, const OutputFlags& flags) {
   Diagnostics diagnostics;
   auto project = mgw::project::LoadProject(project_dir, {}, diagnostics);
@@ -191,6 +237,53 @@ int Build(const BuildOptions& options, const OutputFlags& flags) {
   return kOk;
 }
 
+// `mgw run`: a distribution runs as it is; a project is built first (into its target/). The
+// gateway replaces this process, so signals reach it directly.
+int Run(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  fs::path distribution;
+  if (fs::exists(fs::path(path) / "bundle" / "manifest.json", ec)) {
+    distribution = path;
+  } else {
+    Diagnostics diagnostics;
+    auto project = mgw::project::LoadProject(path, {}, diagnostics);
+    PrintDiagnostics(diagnostics, true);
+    if (diagnostics.HasErrors()) {
+      std::cerr << "build failed: " << diagnostics.ErrorCount() << " error(s)\n";
+      return kUserError;
+    }
+    auto gateway = mgw::project::FindGatewayBinary();
+    if (!gateway) {
+      std::cerr << "error: " << gateway.error().message << '\n';
+      return kUserError;
+    }
+    mgw::project::DistributionOptions options;
+    options.output_dir = project.root / "target";
+    options.gateway_binary = *gateway;
+    options.toolkit_version = MGW_VERSION;
+    auto written = mgw::project::WriteDistribution(project, options);
+    if (!written) {
+      std::cerr << "error: " << written.error().message << '\n';
+      return kUserError;
+    }
+    distribution = written->directory;
+    std::cerr << "built " << distribution.string() << '\n';
+    PrintEndpoints(project, overrides);
+  }
+  const std::string binary = (distribution / "bin" / "gateway").string();
+  std::vector<std::string> args = {binary};
+  args.insert(args.end(), overrides.begin(), overrides.end());
+  std::vector<char*> argv;
+  for (auto& arg : args) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  std::cout.flush();
+  ::execv(binary.c_str(), argv.data());
+  std::cerr << "error: cannot start " << binary << ": " << std::strerror(errno) << '\n';
+  return kUserError;
+}
+
 int FetchAll(const std::vector<std::string>& sources,
              std::vector<mgw::project::FetchedDefinition>& out) {
   bool ok = true;
@@ -244,6 +337,14 @@ int main(int argc, char** argv) {
   build->add_flag("--k8s", build_options.k8s, "Also write Kubernetes manifests to k8s/");
   AddOutputFlags(build, flags);
 
+  std::string run_path;
+  std::vector<std::string> run_overrides;
+  auto* run = app.add_subcommand(
+      "run", "Run a distribution in the foreground (building it first when given a project)");
+  run->add_option("path", run_path, "Project or distribution folder")->required();
+  run->allow_extras();
+  run->footer("Extra arguments --KEY=VALUE are passed to the gateway as overrides.");
+
   auto* version = app.add_subcommand("version", "Print the toolkit version");
 
   try {
@@ -260,6 +361,16 @@ int main(int argc, char** argv) {
     }
     if (*validate) {
       return Validate(project_dir, flags);
+    }
+    if (*run) {
+      for (const auto& extra : run->remaining()) {
+        if (extra.rfind("--", 0) != 0 || extra.find('=') == std::string::npos) {
+          std::cerr << "error: unexpected argument \"" << extra << "\" (overrides are --KEY=VALUE)\n";
+          return 2;
+        }
+        run_overrides.push_back(extra);
+      }
+      return Run(run_path, run_overrides);
     }
     if (*build) {
       return Build(build_options, flags);
