@@ -139,3 +139,87 @@ class TempDirTestCase(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="mgw-test-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
+
+
+# --- Helpers for the toolkit tests (test_cli.py, test_corpora.py). ---
+
+import hashlib  # noqa: E402
+import http.server  # noqa: E402
+import re  # noqa: E402
+import threading  # noqa: E402
+
+DIAGNOSTIC = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?P<column>\d+): "
+                        r"(?P<severity>error|warning): (?P<message>.+)$")
+
+
+@contextlib.contextmanager
+def serve_directory(directory):
+    """Serves `directory` over HTTP on 127.0.0.1 from a thread; yields the base URL."""
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=directory, **kwargs)
+
+        def log_message(self, format, *args):  # noqa: A002 - the base class's name
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def inject_mock(text, is_json):
+    """Returns `text` with `x-wso2-mock: true` added at the root of the OpenAPI document.
+
+    JSON: inserted right after the first `{`. YAML: inserted as the first key, with the document's
+    own indentation, after a leading `---` line and any leading comments or blank lines.
+    """
+    if is_json:
+        brace = text.index("{")
+        return text[:brace + 1] + '"x-wso2-mock": true,' + text[brace + 1:]
+    lines = text.split("\n")
+    index = 0
+
+    def skippable(line):
+        return not line.strip() or line.lstrip().startswith("#")
+
+    while index < len(lines) and skippable(lines[index]):
+        index += 1
+    if index < len(lines) and lines[index].strip() == "---":
+        index += 1
+        while index < len(lines) and skippable(lines[index]):
+            index += 1
+    indent = re.match(r"[ \t]*", lines[index]).group(0) if index < len(lines) else ""
+    lines.insert(index, indent + "x-wso2-mock: true")
+    return "\n".join(lines)
+
+
+def tree_snapshot(root):
+    """{relative path: sha256 (files) or "<dir>"} for everything under root (empty if missing)."""
+    snapshot = {}
+    if not os.path.isdir(root):
+        return snapshot
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            snapshot[os.path.relpath(os.path.join(folder, name), root)] = "<dir>"
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as f:
+                snapshot[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
+    return snapshot
+
+
+def diagnostics(stderr, severity="error"):
+    """The `file:line:col: severity: message` lines of stderr, as regex matches."""
+    found = []
+    for line in stderr.splitlines():
+        match = DIAGNOSTIC.match(line)
+        if match and match.group("severity") == severity:
+            found.append(match)
+    return found
