@@ -143,11 +143,14 @@ int RouteTable::FindApi(const NormalisedPath& path, std::size_t& base_segments) 
   ends.reserve(depth + 1);
   ends.push_back(0);
   for (std::size_t i = 0; i < depth; ++i) {
+    if (path.segments[i].find('/') != std::string::npos) {
+      break;  // a decoded "/" (%2F) is data: "a%2Fb" is never the base path "/a/b"
+    }
     key += '/';
     key += path.segments[i];
     ends.push_back(key.size());
   }
-  for (std::size_t k = depth + 1; k-- > 0;) {
+  for (std::size_t k = ends.size(); k-- > 0;) {
     const std::string_view probe =
         k == 0 ? std::string_view("/") : std::string_view(key).substr(0, ends[k]);
     if (auto it = base_paths_.find(probe); it != base_paths_.end()) {
