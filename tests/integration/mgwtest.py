@@ -223,3 +223,681 @@ def diagnostics(stderr, severity="error"):
         if match and match.group("severity") == severity:
             found.append(match)
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Runtime helpers: OpenAPI definitions as data, a gateway built with the real `mgw build`, a
+# scriptable backend, a raw-socket client, test certificates and process memory.
+
+import base64  # noqa: E402 - kept with the helpers that use them
+import collections  # noqa: E402
+import hashlib  # noqa: E402
+import http.server  # noqa: E402
+import select  # noqa: E402
+import ssl  # noqa: E402
+import threading  # noqa: E402
+import zlib  # noqa: E402
+
+ANY_METHODS = ("get", "post", "put", "delete", "patch", "head", "options")
+
+
+def openapi(title, base_path, paths, production=None, version="1.0", secured=False, **extensions):
+    """An OpenAPI 3.0 definition as JSON text. `paths` maps a template to a list of methods (each
+    answered 200) or to a ready OpenAPI path item; `production` is an x-wso2-production-endpoints
+    value (a URL, a list of URLs or a dict). Security is disabled unless `secured` (this suite
+    tests the proxy, not authentication). `extensions` are added at the API level, with "_" in
+    the keyword written as "-" (x_wso2_cors= -> x-wso2-cors)."""
+    doc = {"openapi": "3.0.3", "info": {"title": title, "version": version},
+           "x-wso2-basePath": base_path, "paths": {}}
+    if not secured:
+        doc["x-wso2-disable-security"] = True
+    if production is not None:
+        if isinstance(production, str):
+            production = {"urls": [production]}
+        elif isinstance(production, (list, tuple)):
+            production = {"urls": list(production)}
+        doc["x-wso2-production-endpoints"] = production
+    for template, item in paths.items():
+        if isinstance(item, (list, tuple)):
+            item = {m: {"responses": {"200": {"description": "ok"}}} for m in item}
+        doc["paths"][template] = item
+    for key, value in extensions.items():
+        doc[key.replace("_", "-")] = value
+    return json.dumps(doc, indent=1)
+
+
+class Gateway:
+    """A project built into a distribution with the real `mgw build`, and its bin/gateway run on
+    127.0.0.1 with ports chosen at run time. start() waits for GET /ready on the admin port;
+    stop() sends SIGTERM to the pid (SIGKILL after a bound) and returns the exit code."""
+
+    def __init__(self, tmp, definitions, mgw_toml="", files=None, policies=None, name="gw"):
+        self.project = os.path.join(tmp, name)
+        make_project(self.project, definitions, mgw_toml=mgw_toml, policies=policies, files=files)
+        self.dist = os.path.join(self.project, "target", name)
+        self.binary = os.path.join(self.dist, "bin", "gateway")
+        self.process = None
+        self.port = None
+        self.https_port = None
+        self.admin_port = None
+
+    def build(self):
+        result = run_mgw("build", self.project, "--quiet")
+        if result.returncode != 0:
+            raise AssertionError(f"mgw build failed ({result.returncode}): {result.stderr}")
+        return self
+
+    def run_binary(self, *args, env=None, timeout=60):
+        """Runs bin/gateway to completion (for --check and refusals)."""
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        return subprocess.run([self.binary, *map(str, args)], env=full_env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def start(self, *flags, env=None, https=False, workers=2, wait=True, attempts=3):
+        """Starts the gateway; `flags` are extra --KEY=VALUE overrides (they come last)."""
+        last = ""
+        for _ in range(attempts):
+            self.port, self.admin_port = free_port(), free_port()
+            args = [self.binary, "--server.host=127.0.0.1", f"--server.http_port={self.port}",
+                    "--admin.host=127.0.0.1", f"--admin.port={self.admin_port}",
+                    f"--server.workers={workers}"]
+            if https:
+                self.https_port = free_port()
+                args.append(f"--server.https_port={self.https_port}")
+            args.extend(flags)
+            self.process = Process(args, env=env)
+            if not wait:
+                return self
+            try:
+                self.wait_ready()
+                return self
+            except AssertionError:
+                last = self.process.output()
+                self.process.stop()
+                if "cannot listen" not in last:  # a port taken meanwhile: try others
+                    break
+        raise AssertionError(f"gateway did not become ready:\n{last}")
+
+    def ready_status(self):
+        status, _, _ = http_request(self.admin_port, "GET", "/ready", timeout=2)
+        return status
+
+    def wait_ready(self, timeout=20):
+        def ready():
+            if self.process.proc.poll() is not None:
+                raise AssertionError("gateway exited with " + str(self.process.proc.returncode))
+            return self.ready_status() == 200
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if ready():
+                    return
+            except AssertionError:
+                raise
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for /ready")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def output(self):
+        return self.process.output() if self.process else ""
+
+    def request(self, method, path, body=None, headers=None, timeout=15):
+        return http_request(self.port, method, path, body=body, headers=headers, timeout=timeout)
+
+    def wait_log(self, predicate, timeout=10, what="an access-log line"):
+        """Waits until some line of the gateway's output satisfies predicate; returns it."""
+        def find():
+            for line in self.output().splitlines():
+                if predicate(line):
+                    return line
+            return None
+        return wait_until(find, timeout=timeout, what=what)
+
+    def stop(self, timeout=20):
+        if self.process is None:
+            return None
+        return self.process.stop(timeout=timeout)
+
+
+def start_gateway(test, definitions, *flags, mgw_toml="", files=None, env=None, https=False):
+    """Builds and starts a Gateway under test.tmp, stopped when the test ends."""
+    gateway = Gateway(test.tmp, definitions, mgw_toml=mgw_toml, files=files).build()
+    gateway.start(*flags, env=env, https=https)
+    test.addCleanup(gateway.stop)
+    return gateway
+
+
+class _BackendServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, backend):
+        self.backend = backend
+        super().__init__(("127.0.0.1", 0), _BackendHandler)
+
+    def handle_error(self, request, client_address):
+        pass  # broken connections are part of the tests
+
+
+class _BackendHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 60
+    rbufsize = 64 * 1024
+
+    def log_message(self, *args):
+        pass
+
+    def setup(self):
+        backend = self.server.backend
+        if backend.tls_context is not None:
+            tls = backend.tls_context.wrap_socket(self.request, server_side=True,
+                                                  do_handshake_on_connect=False)
+            tls.settimeout(10)
+            try:
+                tls.do_handshake()
+            except (OSError, ssl.SSLError):
+                backend.handshake_failures += 1
+                tls.close()
+                raise
+            self.request = tls
+        super().setup()
+        with backend.lock:
+            backend.connections += 1
+            self.connection_id = backend.connections
+            backend.sockets.add(self.request)
+
+    def finish(self):
+        with contextlib.suppress(Exception):
+            super().finish()
+        with self.server.backend.lock:
+            self.server.backend.sockets.discard(self.request)
+
+    def __getattr__(self, name):
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def _read_body(self, keep):
+        """Reads the request body (Content-Length or chunked) in blocks; keeps at most `keep`
+        bytes. Returns (kept bytes, total length, crc32)."""
+        kept = bytearray()
+        total = 0
+        crc = 0
+
+        def take(block):
+            nonlocal total, crc
+            total += len(block)
+            crc = zlib.crc32(block, crc)
+            if len(kept) < keep:
+                kept.extend(block[:keep - len(kept)])
+
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    raise ConnectionError("body ended early")
+                size = int(line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                left = size
+                while left:
+                    block = self.rfile.read(min(left, 256 * 1024))
+                    if not block:
+                        raise ConnectionError("body ended early")
+                    take(block)
+                    left -= len(block)
+                self.rfile.readline(3)
+        else:
+            left = int(self.headers.get("Content-Length") or 0)
+            while left:
+                block = self.rfile.read(min(left, 256 * 1024))
+                if not block:
+                    raise ConnectionError("body ended early")
+                take(block)
+                left -= len(block)
+        return bytes(kept), total, crc
+
+    def _serve(self):
+        backend = self.server.backend
+        with backend.lock:
+            action = dict(backend.script.popleft()) if backend.script else {}
+        h = self.headers
+        for header, key, convert in (("X-Backend-Delay-Ms", "delay_ms", int),
+                                     ("X-Backend-Status", "status", int),
+                                     ("X-Backend-Close", "close", lambda v: v == "1"),
+                                     ("X-Backend-Stream", "stream", int),
+                                     ("X-Backend-Chunked", "chunked", lambda v: v == "1"),
+                                     ("X-Backend-Sink", "sink", lambda v: v == "1")):
+            if h.get(header) is not None and key not in action:
+                action[key] = convert(h.get(header))
+        if h.get("X-Backend-Response-Headers"):
+            action.setdefault("headers", json.loads(h.get("X-Backend-Response-Headers")))
+        path, _, query = self.path.partition("?")
+        record = {"backend": backend.name, "method": self.command, "target": self.path,
+                  "path": path, "query": query if "?" in self.path else None,
+                  "version": self.request_version, "headers": list(h.items()),
+                  "connection": self.connection_id}
+        with backend.lock:
+            backend.requests.append(record)
+            record["index"] = len(backend.requests)
+        try:
+            body, length, crc = self._read_body(0 if action.get("sink") else 1 << 20)
+        except (ValueError, ConnectionError, OSError):
+            self.close_connection = True
+            return
+        record.update(body_bytes=length, body_crc32=crc)
+        if action.get("delay_ms"):
+            time.sleep(action["delay_ms"] / 1000.0)
+        if action.get("close"):
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.request.shutdown(socket.SHUT_RDWR)
+            return
+        status = action.get("status", 200)
+        extra = action.get("headers", [])
+        if action.get("stream") is not None:
+            self._send_stream(status, action["stream"], action.get("chunked", False), extra)
+            return
+        echo = dict(record)
+        echo["body"] = body.decode("latin-1")
+        payload = json.dumps(echo).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for name, value in extra:
+            self.send_header(name, value)
+        if self.command == "HEAD" or status in (204, 304):
+            self.send_header("Content-Length", str(len(payload)) if status not in (204, 304) else "0")
+            self.end_headers()
+            return
+        if action.get("chunked"):
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(payload), 7):  # small chunks on purpose
+                piece = payload[i:i + 7]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    def _send_stream(self, status, size, chunked, extra):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        for name, value in extra:
+            self.send_header(name, value)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        block = pattern_block()
+        left = size
+        while left:
+            piece = block[:min(left, len(block))]
+            if chunked:
+                self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            else:
+                self.wfile.write(piece)
+            left -= len(piece)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
+
+def pattern_block(size=256 * 1024):
+    """A block of deterministic bytes: streams are this block repeated (and cut at the end)."""
+    return bytes(range(256)) * (size // 256)
+
+
+def pattern_crc32(total, size=256 * 1024):
+    """crc32 of `total` bytes of pattern_block() repeated, computed without holding them."""
+    block = pattern_block(size)
+    crc = 0
+    left = total
+    while left:
+        piece = block[:min(left, len(block))]
+        crc = zlib.crc32(piece, crc)
+        left -= len(piece)
+    return crc
+
+
+class Backend:
+    """A threaded HTTP/1.1 (keep-alive) backend on 127.0.0.1:<run-time port>. By default it echoes
+    the request as JSON (method, target, path, query, headers, body, connection id). Per request,
+    headers steer it: X-Backend-Delay-Ms, X-Backend-Status, X-Backend-Close: 1 (close without an
+    answer), X-Backend-Stream: N (N bytes of pattern_block()), X-Backend-Chunked: 1,
+    X-Backend-Sink: 1 (count the body, keep none), X-Backend-Response-Headers: JSON [[name,
+    value]...]. `script` is a queue of the same settings as a dict, one per coming request (they
+    win over headers). `requests` records every request; `connections` counts connections."""
+
+    def __init__(self, name="backend", tls_context=None):
+        self.name = name
+        self.tls_context = tls_context
+        self.lock = threading.Lock()
+        self.requests = []
+        self.connections = 0
+        self.handshake_failures = 0
+        self.sockets = set()
+        self.script = collections.deque()
+        self.server = _BackendServer(self)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                       daemon=True)
+        self.thread.start()
+
+    def url(self, path=""):
+        return f"{'https' if self.tls_context else 'http'}://127.0.0.1:{self.port}{path}"
+
+    def request_count(self):
+        with self.lock:
+            return len(self.requests)
+
+    def last(self):
+        with self.lock:
+            return self.requests[-1] if self.requests else None
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+            self.connections = 0
+            self.script.clear()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        with self.lock:
+            sockets = list(self.sockets)
+        for s in sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+        self.thread.join(timeout=10)
+
+
+def start_backend(test, name="backend", tls_context=None):
+    backend = Backend(name, tls_context)
+    test.addCleanup(backend.stop)
+    return backend
+
+
+def header_values(headers, name):
+    """All values of `name` in a list of (name, value) pairs, case-insensitively."""
+    return [v for k, v in headers if k.lower() == name.lower()]
+
+
+class RawResponse:
+    def __init__(self, status, reason, headers, body, raw_head):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (name, value)
+        self.body = body
+        self.raw_head = raw_head
+
+    def header(self, name, default=None):
+        values = header_values(self.headers, name)
+        return values[0] if values else default
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+
+class RawConnection:
+    """A client socket that sends exact bytes and parses what comes back, for framing, pipelining
+    and smuggling tests. Every read is bounded by `timeout` seconds."""
+
+    def __init__(self, port, timeout=10, tls_context=None, server_hostname="localhost"):
+        self.timeout = timeout
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls_context is not None:
+            sock = tls_context.wrap_socket(sock, server_hostname=server_hostname)
+        self.sock = sock
+        self.buffer = bytearray()
+        self.eof = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def shutdown_write(self):
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
+
+    def _fill(self, deadline):
+        if self.eof:
+            return False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no data from the gateway in time")
+        self.sock.settimeout(left)
+        try:
+            data = self.sock.recv(256 * 1024)
+        except (ConnectionResetError, BrokenPipeError):
+            data = b""
+        except ssl.SSLError:
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.buffer.extend(data)
+        return True
+
+    def _read_until(self, marker, deadline):
+        while True:
+            at = self.buffer.find(marker)
+            if at >= 0:
+                out = bytes(self.buffer[:at + len(marker)])
+                del self.buffer[:at + len(marker)]
+                return out
+            if not self._fill(deadline):
+                return None
+
+    def _read_exact(self, n, deadline):
+        while len(self.buffer) < n:
+            if not self._fill(deadline):
+                raise ConnectionError(f"connection closed with {n - len(self.buffer)} bytes missing")
+        out = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return out
+
+    def read_response(self, head=False, timeout=None):
+        """The next response (a 1xx counts as one), or None when the connection closed first."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        raw = self._read_until(b"\r\n\r\n", deadline)
+        if raw is None:
+            if self.buffer:
+                raise AssertionError(f"incomplete response head: {bytes(self.buffer)[:200]!r}")
+            return None
+        lines = raw.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        status = int(parts[1])
+        reason = parts[2] if len(parts) > 2 else ""
+        headers = []
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                headers.append((name, value.strip()))
+        response = RawResponse(status, reason, headers, b"", raw)
+        if 100 <= status < 200 or head or status in (204, 304):
+            return response
+        te = ",".join(header_values(headers, "transfer-encoding")).lower()
+        cl = header_values(headers, "content-length")
+        if "chunked" in te:
+            body = bytearray()
+            while True:
+                line = self._read_until(b"\r\n", deadline)
+                if line is None:
+                    raise ConnectionError("closed inside a chunked body")
+                size = int(line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self._read_until(b"\r\n", deadline) not in (b"\r\n", None):
+                        pass
+                    break
+                body.extend(self._read_exact(size, deadline))
+                self._read_exact(2, deadline)
+            response.body = bytes(body)
+        elif cl:
+            response.body = self._read_exact(int(cl[0]), deadline)
+        else:
+            while self._fill(deadline):
+                pass
+            response.body = bytes(self.buffer)
+            self.buffer.clear()
+        return response
+
+    def read_final_response(self, head=False, timeout=None):
+        """Like read_response, skipping interim 1xx answers."""
+        while True:
+            response = self.read_response(head=head, timeout=timeout)
+            if response is None or response.status >= 200 or response.status == 101:
+                return response
+
+    def closed(self, timeout=5):
+        """True when the peer closes the connection within `timeout` s (pending bytes ignored)."""
+        deadline = time.monotonic() + timeout
+        try:
+            while self._fill(deadline):
+                pass
+        except TimeoutError:
+            return False
+        return True
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+def chunk_encode(pieces):
+    """Chunked transfer-coding of an iterable of byte strings (a generator: nothing is held)."""
+    for piece in pieces:
+        if piece:
+            yield b"%x\r\n" % len(piece) + piece + b"\r\n"
+    yield b"0\r\n\r\n"
+
+
+def pattern_stream(total, size=256 * 1024):
+    """Yields `total` bytes of pattern_block() in pieces of at most `size` bytes."""
+    block = pattern_block(size)
+    left = total
+    while left:
+        piece = block if left >= len(block) else block[:left]
+        yield piece
+        left -= len(piece)
+
+
+def openssl(*args, cwd=None):
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise AssertionError(f"openssl {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+def make_self_signed(directory, name="server", cn="localhost"):
+    """A self-signed certificate (openssl req -x509) for localhost and 127.0.0.1: (cert, key)."""
+    os.makedirs(directory, exist_ok=True)
+    cert = os.path.join(directory, name + ".crt")
+    key = os.path.join(directory, name + ".key")
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            "-days", "2", "-subj", "/CN=" + cn,
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+    return cert, key
+
+
+def make_ca_signed(directory, name="backend", cn="127.0.0.1"):
+    """A test CA and a certificate it signed for 127.0.0.1/localhost: (ca_cert, cert, key)."""
+    os.makedirs(directory, exist_ok=True)
+    ca_cert, ca_key = make_self_signed(directory, name + "-ca", cn="mgw test CA")
+    # The CA made by make_self_signed has a SAN; that is harmless for a CA.
+    key = os.path.join(directory, name + ".key")
+    csr = os.path.join(directory, name + ".csr")
+    cert = os.path.join(directory, name + ".crt")
+    ext = os.path.join(directory, name + ".ext")
+    write(ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=" + cn)
+    openssl("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",
+            "-out", cert, "-days", "2", "-extfile", ext)
+    return ca_cert, cert, key
+
+
+def server_tls_context(cert, key):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def process_memory_kib(pid):
+    """{"VmRSS": kib, "VmHWM": kib} of a running process, from /proc/<pid>/status."""
+    out = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def sha256_hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+class SharedGatewayTestCase(unittest.TestCase):
+    """One backend and one gateway for every test of the class (building and starting a gateway
+    per test would cost more than the tests). Subclasses define definitions(backend) and may set
+    mgw_toml, files and flags. setUp() clears what the backend recorded."""
+
+    mgw_toml = ""
+    files = None
+    flags = ()
+
+    @classmethod
+    def definitions(cls, backend):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mgw-test-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.backend = Backend("backend")
+        cls.addClassCleanup(cls.backend.stop)
+        cls.gateway = Gateway(cls.tmp, cls.definitions(cls.backend), mgw_toml=cls.mgw_toml,
+                              files=cls.files).build()
+        cls.gateway.start(*cls.flags)
+        cls.addClassCleanup(cls.gateway.stop)
+
+    def setUp(self):
+        self.backend.reset()
+
+    def request(self, method, path, body=None, headers=None, timeout=15):
+        return self.gateway.request(method, path, body=body, headers=headers, timeout=timeout)
+
+    def raw(self, timeout=10):
+        connection = RawConnection(self.gateway.port, timeout=timeout)
+        self.addCleanup(connection.close)
+        return connection
+
+    def assertFault(self, status, body, code, message=None):
+        """A gateway fault: JSON {"fault": {code, message, description}} (contract 5.1)."""
+        fault = json.loads(body.decode("utf-8"))["fault"]
+        self.assertEqual(fault["code"], code, fault)
+        if message is not None:
+            self.assertEqual(fault["message"], message, fault)
+        self.assertIsInstance(fault["description"], str)
+        return fault
