@@ -787,7 +787,10 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     }
 
     // Relay the response header, then its body.
-    http::response<http::buffer_body> out{response.result(), request.version()};
+    // result_int(), not result(): Beast maps codes it has no name for (418, 599, ...) to 0.
+    http::response<http::buffer_body> out;
+    out.version(request.version());
+    out.result(response.result_int());
     out.reason(response.reason());
     const auto response_tokens = [&] {
       std::vector<std::string> tokens;
