@@ -8,7 +8,9 @@ include_guard(GLOBAL)
 set(MGW_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
     -Wold-style-cast -Wimplicit-fallthrough -Wno-missing-field-initializers
     # GCC 12 reports false -Wrestrict positives inside std::string (GCC bug 105651).
-    -Wno-restrict)
+    -Wno-restrict
+    # GCC 12 false positive on coroutine frames of Asio awaitables (GCC bug 108170).
+    -Wno-mismatched-new-delete)
 
 function(mgw_apply_flags target)
   target_compile_options(${target} PRIVATE ${MGW_WARNINGS})

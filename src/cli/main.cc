@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 
 #include "base/diagnostics.h"
+#include "cli/token.h"
 #include "project/distribution.h"
 #include "project/project.h"
 #include "project/scaffold.h"
@@ -345,6 +346,24 @@ int main(int argc, char** argv) {
   run->allow_extras();
   run->footer("Extra arguments --KEY=VALUE are passed to the gateway as overrides.");
 
+  mgw::cli::TokenOptions token_options;
+  auto* token = app.add_subcommand("token", "Mint a signed JWT (WSO2 self-contained shape) for tests");
+  token->add_option("--key", token_options.key_file,
+                    "PEM private key (or a file holding the HS* secret)")
+      ->required();
+  token->add_option("--alg", token_options.algorithm, "JWS algorithm")->capture_default_str();
+  token->add_option("--kid", token_options.kid, "Key id for the header");
+  token->add_option("--iss", token_options.issuer, "Issuer")->capture_default_str();
+  token->add_option("--sub", token_options.subject, "Subject (user)")->capture_default_str();
+  token->add_option("--aud", token_options.audience, "Audience");
+  token->add_option("--scope", token_options.scope, "Space-separated scopes");
+  token->add_option("--keytype", token_options.key_type, "PRODUCTION or SANDBOX")
+      ->capture_default_str();
+  token->add_option("--app", token_options.application, "Application NAME:TIER");
+  token->add_option("--api", token_options.apis, "Subscribed API NAME:VERSION:TIER (repeatable)");
+  token->add_option("--ttl", token_options.ttl, "Lifetime in seconds")->capture_default_str();
+  token->add_option("--claim", token_options.claims, "Extra claim key=value (repeatable)");
+
   auto* version = app.add_subcommand("version", "Print the toolkit version");
 
   try {
@@ -361,6 +380,15 @@ int main(int argc, char** argv) {
     }
     if (*validate) {
       return Validate(project_dir, flags);
+    }
+    if (*token) {
+      auto minted = mgw::cli::MintToken(token_options);
+      if (!minted) {
+        std::cerr << "error: " << minted.error().message << '\n';
+        return kUserError;
+      }
+      std::cout << *minted << '\n';
+      return kOk;
     }
     if (*run) {
       for (const auto& extra : run->remaining()) {

@@ -25,8 +25,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
 #include "base/log.h"
+#include "runtime/auth_filter.h"
+#include "runtime/http_fetch.h"
 
 namespace mgw::runtime {
 namespace {
@@ -51,6 +54,8 @@ using RequestHeader = http::request_header<>;
 
 struct Shared {
   std::shared_ptr<const GatewayConfig> config;
+  std::unique_ptr<Authenticator> authenticator;
+  std::unique_ptr<net::thread_pool> hash_pool;  // password hashing, off the event loops
   std::atomic<bool> draining{false};
   std::atomic<int> active_requests{0};
   std::atomic<std::int64_t> connections{0};
@@ -106,9 +111,15 @@ struct UpstreamConnection {
   }
 };
 
-struct Worker {
+struct Worker : HttpFetcher {
   Worker(Shared& s, int i, int access_fd)
-      : shared(s), index(i), access_log(access_fd), rng(std::random_device{}()) {}
+      : shared(s),
+        index(i),
+        access_log(access_fd),
+        rng(std::random_device{}()),
+        auth(*s.hash_pool) {}
+
+  net::awaitable<base::Result<FetchResponse>> Fetch(FetchRequest request) override;
 
   net::io_context io{1};
   Shared& shared;
@@ -121,6 +132,7 @@ struct Worker {
   AccessLog access_log;
   std::mt19937_64 rng;
   std::vector<std::size_t> order_scratch;
+  AuthWorkerState auth;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -464,6 +476,70 @@ net::awaitable<std::pair<std::unique_ptr<UpstreamConnection>, ConnectError>> Con
   co_return std::make_pair(std::move(connection), ConnectError::kNone);
 }
 
+// The gateway's own HTTP calls (introspection, JWKS), on the worker's loop and connection pool.
+net::awaitable<base::Result<FetchResponse>> Worker::Fetch(FetchRequest request) {
+  auto target = ParseUpstreamUrl(request.url);
+  if (!target) {
+    co_return target.error();
+  }
+  auto parsed = boost::urls::parse_absolute_uri(request.url);
+  std::string path = parsed ? std::string(parsed->encoded_target()) : std::string("/");
+  if (path.empty()) {
+    path = "/";
+  }
+  const bool verify = shared.config->config.upstream.verify;
+  http::request<http::string_body> message{http::string_to_verb(request.method), path, 11};
+  message.set(http::field::host, target->host_header);
+  message.set(http::field::user_agent, "mgw");
+  for (const auto& [name, value] : request.headers) {
+    message.set(name, value);
+  }
+  message.body() = std::move(request.body);
+  message.prepare_payload();
+  message.keep_alive(true);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::unique_ptr<UpstreamConnection> connection = TakePooled(*this, PoolKey(*target, verify));
+    const bool reused = connection != nullptr;
+    if (!connection) {
+      auto [made, error] = co_await Connect(*this, *target, verify, request.timeout);
+      if (!made) {
+        co_return base::MakeError(error == ConnectError::kTimeout ? "timed out connecting to " + target->host_header
+                                                                : "cannot connect to " + target->host_header);
+      }
+      connection = std::move(made);
+    }
+    connection->Lowest().expires_after(request.timeout);
+    auto [write_error, written] = co_await std::visit(
+        [&](auto& s) { return http::async_write(s, message, kTuple); }, connection->stream);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(request.max_response_bytes);
+    error_code read_error = write_error;
+    if (!write_error) {
+      std::size_t n = 0;
+      std::tie(read_error, n) = co_await std::visit(
+          [&](auto& s) { return http::async_read(s, connection->buffer, parser, kTuple); },
+          connection->stream);
+    }
+    if (read_error) {
+      if (reused && attempt == 0 && read_error != beast::error::timeout) {
+        continue;  // a stale pooled connection: once more on a new one
+      }
+      co_return base::MakeError(read_error == beast::error::timeout
+                                    ? "timed out waiting for " + target->host_header
+                                    : target->host_header + ": " + read_error.message());
+    }
+    FetchResponse response;
+    response.status = parser.get().result_int();
+    const bool keep = parser.get().keep_alive();
+    response.body = std::move(parser.get().body());
+    if (keep) {
+      ReturnToPool(*this, std::move(connection));
+    }
+    co_return response;
+  }
+  co_return base::MakeError("cannot reach " + target->host_header);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Proxying one request.
 
@@ -577,8 +653,10 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   bool body_sent = false;
   std::unique_ptr<char[]> chunk;
 
+  std::size_t moved_on = 0;  // targets skipped because they refused the connection
+  bool moving_on = false;
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
-    if (attempt > 0 && interval.count() > 0) {
+    if (attempt > 0 && interval.count() > 0 && !moving_on) {
       net::steady_timer timer(co_await net::this_coro::executor);
       timer.expires_after(interval);
       co_await timer.async_wait(kTuple);
@@ -589,7 +667,8 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
       }
     }
     // load_balance moves on to the next target on each attempt; failover tries them in order.
-    const std::size_t target_index = order[static_cast<std::size_t>(attempt) % targets];
+    moving_on = false;
+    const std::size_t target_index = order[(static_cast<std::size_t>(attempt) + moved_on) % targets];
     const UpstreamTarget& target = group.Targets()[target_index];
     const bool verify = config.upstream.verify && group.Config().tls_verify;
     up.target(BuildUpstreamTarget(target, path, base_segments, query));
@@ -611,11 +690,13 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     };
     bool sent_ok = false;
     bool timed_out = false;
+    bool connect_failed = false;
     while (true) {
       if (!connection) {
         auto [made, error] = co_await Connect(worker, target, verify, timeout);
         if (!made) {
           group.MarkDown(target_index, Clock::now());
+          connect_failed = true;
           timed_out = error == ConnectError::kTimeout;
           break;
         }
@@ -738,6 +819,14 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     if (!sent_ok) {
       if (breaker != nullptr) {
         breaker->Record(true, Clock::now());
+      }
+      // Nothing reached a target that refused the connection: failover and load_balance move
+      // on to the next URL without using up a retry (contract 8).
+      if (connect_failed && moved_on + 1 < targets) {
+        ++moved_on;
+        moving_on = true;
+        --attempt;
+        continue;
       }
       const bool may_retry = !body_sent && (idempotent || !has_body || !timed_out);
       if (attempt + 1 < max_attempts && may_retry) {
@@ -906,6 +995,36 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
 // ---------------------------------------------------------------------------------------------
 // One request on a client connection.
 
+// The decoded values of query parameter `name` ("a=1&b=2", '+' is a space).
+std::vector<std::string> QueryValues(std::string_view query, std::string_view name) {
+  std::vector<std::string> out;
+  auto decode = [](std::string_view text) {
+    std::string decoded;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '+') {
+        decoded += ' ';
+      } else if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) != 0 &&
+                 std::isxdigit(static_cast<unsigned char>(text[i + 2])) != 0) {
+        decoded += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        decoded += text[i];
+      }
+    }
+    return decoded;
+  };
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto equals = pair.find('=');
+    if (decode(pair.substr(0, equals)) == name) {
+      out.push_back(equals == std::string_view::npos ? std::string() : decode(pair.substr(equals + 1)));
+    }
+  }
+  return out;
+}
+
 // Framing checks Beast's parser leaves to us (contract section 8): a Transfer-Encoding other than
 // exactly "chunked", Transfer-Encoding together with Content-Length, several Content-Length
 // values, several Host fields.
@@ -1069,25 +1188,56 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   const ResourceRoute& route = api_route->resources[match.resource];
   const bundle::Resource& resource = *route.resource;
 
-  // Authentication and authorization. Until an authenticator accepts the credentials, a
-  // secured resource answers 401: nothing passes by default.
+  // Authentication and authorization (contract section 5).
+  std::shared_ptr<const security::Principal> principal;
+  std::string key_type = "PRODUCTION";
   if (!resource.security.disabled) {
     const std::string& header_name =
         api_route->api->auth_header.empty() ? config.auth.header : api_route->api->auth_header;
-    const bool has_credentials = request.find(header_name) != request.end();
-    if (!(resource.security.optional && !has_credentials)) {
+    AuthInput input;
+    for (const auto& field : Range(request.equal_range(header_name))) {
+      input.credentials.push_back(field.value());
+    }
+    std::vector<std::string> query_keys;  // decoded values, kept alive for input.api_keys
+    for (const auto& location : resource.security.api_keys) {
+      if (location.in == "header") {
+        for (const auto& field : Range(request.equal_range(location.name))) {
+          if (!IEquals(location.name, header_name)) {
+            input.api_keys.push_back(field.value());
+          }
+        }
+      } else {
+        for (auto& value : QueryValues(query, location.name)) {
+          query_keys.push_back(std::move(value));
+        }
+      }
+    }
+    for (const auto& value : query_keys) {
+      input.api_keys.push_back(value);
+    }
+    const AuthDecision decision = co_await shared.authenticator->Authenticate(
+        worker.auth, worker, *api_route->api, resource, input);
+    if (!decision.allowed) {
       http::fields extra;
-      extra.set(http::field::www_authenticate,
-                has_credentials ? "Bearer realm=\"mgw\", error=\"invalid_token\""
-                                : "Bearer realm=\"mgw\"");
-      const bool keep = co_await SendFault(
-          stream, shared, exchange, http::status::unauthorized, has_credentials ? 900901 : 900902,
-          has_credentials ? "Invalid Credentials" : "Missing Credentials",
-          has_credentials ? "Invalid Credentials. Make sure you have given the correct access token"
-                          : "Missing Credentials. Make sure your API request provides required "
-                            "credentials",
-          keep_alive, version, &extra);
+      if (!decision.www_authenticate.empty()) {
+        extra.set(http::field::www_authenticate, decision.www_authenticate);
+      }
+      const bool keep = co_await SendFault(stream, shared, exchange,
+                                           static_cast<http::status>(decision.status), decision.code,
+                                           decision.message, decision.description, keep_alive,
+                                           version, &extra);
       co_return co_await finish_local(keep);
+    }
+    principal = decision.principal;
+    key_type = principal->key_type;
+    exchange.application = principal->application_name;
+    // API keys presented in a header are credentials too: they stay with the gateway.
+    if (config.auth.remove_auth_header) {
+      for (const auto& location : resource.security.api_keys) {
+        if (location.in == "header") {
+          request.erase(location.name);
+        }
+      }
     }
   }
 
@@ -1128,11 +1278,14 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
     co_return co_await finish_local(keep);
   }
 
-  const int group_index = route.production >= 0 ? route.production : -1;
+  const bool sandbox = key_type == "SANDBOX";
+  const int group_index = sandbox ? route.sandbox : route.production;
   if (group_index < 0) {
     const bool keep = co_await SendFault(
         stream, shared, exchange, http::status::forbidden, 900901, "Invalid Credentials",
-        "Production key offered to the API with no production endpoint", keep_alive, version);
+        sandbox ? "Sandbox key offered to the API with no sandbox endpoint"
+                : "Production key offered to the API with no production endpoint",
+        keep_alive, version);
     co_return co_await finish_local(keep);
   }
   auto& group = *gateway.groups[group_index];
@@ -1492,6 +1645,13 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
     impl->shared.server_tls = std::move(context);
   }
 
+  impl->shared.hash_pool = std::make_unique<net::thread_pool>(2);
+  impl->shared.authenticator =
+      std::make_unique<Authenticator>(config->model.security, config->config.auth);
+  for (const auto& warning : impl->shared.authenticator->Warnings()) {
+    base::LogWarn(warning);
+  }
+
   int workers = server.workers;
   if (workers <= 0) {
     workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -1563,6 +1723,9 @@ int Server::Run() {
   if (impl.admin) {
     net::co_spawn(impl.workers[0]->io, AdminAcceptLoop(*impl.workers[0], *impl.admin), net::detached);
   }
+  net::co_spawn(impl.workers[0]->io,
+                impl.shared.authenticator->RefreshJwks(*impl.workers[0], impl.shared.draining),
+                net::detached);
 
   // Keep workers running while they have nothing to do.
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
@@ -1624,6 +1787,7 @@ int Server::Run() {
   for (auto& worker : impl.workers) {
     worker->access_log.Flush();
   }
+  impl.shared.hash_pool->join();
   base::LogInfo(clean ? "drained; exiting" : "drain deadline passed with requests in flight; exiting");
   return 0;
 }

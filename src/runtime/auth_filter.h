@@ -1,0 +1,93 @@
+// Authentication and authorization of one request (contract section 5): picks the credential
+// (auth header, or an API key in a declared header/query parameter), validates it (JWT with a
+// per-worker cache, RFC 7662 introspection, Basic, API keys), checks scopes and subscriptions,
+// and says who the caller is. Shared by all workers: immutable except the JWT key sets
+// (atomically swapped by JWKS refreshes). Per-worker caches live in AuthWorkerState.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "bundle/model.h"
+#include "config/config.h"
+#include "runtime/http_fetch.h"
+#include "security/credentials.h"
+#include "security/jwt.h"
+#include "security/principal.h"
+#include "security/token_cache.h"
+
+namespace mgw::runtime {
+
+// What the filter needs from the request, gathered by the HTTP layer.
+struct AuthInput {
+  std::vector<std::string_view> credentials;  // every value of the auth header
+  std::vector<std::string_view> api_keys;     // every API key found in the declared places
+};
+
+struct AuthDecision {
+  bool allowed = false;
+  unsigned status = 401;
+  int code = 900902;
+  std::string message;
+  std::string description;
+  std::string www_authenticate;
+  std::shared_ptr<const security::Principal> principal;  // set when allowed
+  std::string subscription_tier;  // for rate limiting: the token's tier for this API
+};
+
+struct AuthWorkerState {
+  explicit AuthWorkerState(boost::asio::thread_pool& pool)
+      : jwt(8192), introspection(8192), basic(2048), api_keys(2048), hash_pool(pool) {}
+  security::TokenCache jwt;
+  security::TokenCache introspection;
+  security::TokenCache basic;
+  security::TokenCache api_keys;
+  boost::asio::thread_pool& hash_pool;  // bcrypt and friends run here, not on the event loop
+};
+
+class Authenticator {
+ public:
+  Authenticator(const bundle::SecurityMaterial& material, const config::AuthConfig& auth);
+
+  // Problems to log at start (missing secrets, unusable keys).
+  std::vector<std::string> Warnings() const;
+
+  boost::asio::awaitable<AuthDecision> Authenticate(AuthWorkerState& state, HttpFetcher& fetcher,
+                                                    const bundle::Api& api,
+                                                    const bundle::Resource& resource,
+                                                    const AuthInput& input) const;
+
+  // Fetches every jwks_url now and then periodically; runs until `stop` is set.
+  boost::asio::awaitable<void> RefreshJwks(HttpFetcher& fetcher, const std::atomic<bool>& stop) const;
+
+  // Seconds since the epoch; injectable for tests.
+  static std::int64_t Now();
+
+ private:
+  boost::asio::awaitable<security::JwtResult> ValidateJwt(AuthWorkerState& state,
+                                                          HttpFetcher& fetcher,
+                                                          std::string_view token) const;
+  boost::asio::awaitable<bool> FetchJwks(HttpFetcher& fetcher, int issuer) const;
+  boost::asio::awaitable<AuthDecision> Introspect(AuthWorkerState& state, HttpFetcher& fetcher,
+                                                  std::string_view token) const;
+
+  config::AuthConfig auth_;
+  std::unique_ptr<security::JwtValidator> jwt_;
+  std::unique_ptr<security::JwtValidator> api_key_jwt_;
+  security::BasicUsers basic_;
+  security::StaticApiKeys static_keys_;
+  std::string introspection_authorization_;  // "Basic ..." from client_id + secret
+  std::vector<std::string> warnings_;
+  // Per issuer: when its JWKS was last fetched (steady ns), to rate-limit unknown-kid re-fetches.
+  std::unique_ptr<std::atomic<std::int64_t>[]> last_fetch_;
+  std::unique_ptr<std::atomic<bool>[]> fetching_;
+};
+
+}  // namespace mgw::runtime
