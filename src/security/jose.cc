@@ -268,25 +268,32 @@ std::string Base64Encode(std::string_view bytes) { return EncodeBase64(bytes, fa
 
 Key::~Key() { EVP_PKEY_free(pkey_); }
 
-std::shared_ptr<const Key> Key::FromPkey(EVP_PKEY* pkey, std::string kid) {
+std::shared_ptr<const Key> Key::FromPkey(EVP_PKEY* pkey, std::string kid,
+                                         std::optional<Algorithm> algorithm) {
   std::shared_ptr<Key> key(new Key());
   key->pkey_ = pkey;
   key->kid_ = std::move(kid);
   key->type_ = TypeOf(pkey);
   key->bits_ = EVP_PKEY_get_bits(pkey);
+  key->declared_ = algorithm;
   return key;
 }
 
-std::shared_ptr<const Key> Key::FromSecret(std::string secret, std::string kid) {
+std::shared_ptr<const Key> Key::FromSecret(std::string secret, std::string kid,
+                                           std::optional<Algorithm> algorithm) {
   std::shared_ptr<Key> key(new Key());
   key->type_ = Type::kSecret;
   key->bits_ = static_cast<int>(secret.size() * 8);
   key->secret_ = std::move(secret);
   key->kid_ = std::move(kid);
+  key->declared_ = algorithm;
   return key;
 }
 
 bool Key::Supports(Algorithm algorithm) const {
+  if (declared_ && *declared_ != algorithm) {
+    return false;
+  }
   switch (algorithm) {
     case Algorithm::kRs256:
     case Algorithm::kRs384:
@@ -362,6 +369,9 @@ base::Result<KeyPtr> KeyFromJwkObject(const boost::json::object& jwk) {
     if (!bn_n || !bn_e || BN_is_one(bn_e.get()) || !BN_is_odd(bn_e.get())) {
       return MakeError("RSA JWK has an invalid exponent");
     }
+    if (HasRocaFingerprint(bn_n.get())) {
+      return MakeError("RSA JWK is a weak key with the ROCA fingerprint (CVE-2017-15361)");
+    }
     std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> builder(OSSL_PARAM_BLD_new());
     OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get());
     OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get());
@@ -369,7 +379,7 @@ base::Result<KeyPtr> KeyFromJwkObject(const boost::json::object& jwk) {
     if (!pkey) {
       return pkey.error();
     }
-    key = Key::FromPkey(*pkey, kid);
+    key = Key::FromPkey(*pkey, kid, declared);
   } else if (*kty == "EC") {
     const auto crv = Member(jwk, "crv").value_or("");
     const char* group = crv == "P-256" ? "prime256v1"
@@ -393,7 +403,7 @@ base::Result<KeyPtr> KeyFromJwkObject(const boost::json::object& jwk) {
     if (!pkey) {
       return pkey.error();
     }
-    key = Key::FromPkey(*pkey, kid);
+    key = Key::FromPkey(*pkey, kid, declared);
   } else if (*kty == "OKP") {
     const auto crv = Member(jwk, "crv").value_or("");
     auto x = decode("x");
@@ -409,13 +419,13 @@ base::Result<KeyPtr> KeyFromJwkObject(const boost::json::object& jwk) {
       ERR_clear_error();
       return MakeError("invalid Ed25519 key");
     }
-    key = Key::FromPkey(pkey, kid);
+    key = Key::FromPkey(pkey, kid, declared);
   } else if (*kty == "oct") {
     auto k = decode("k");
     if (!k || k->empty()) {
       return MakeError("oct JWK needs k");
     }
-    key = Key::FromSecret(std::move(*k), kid);
+    key = Key::FromSecret(std::move(*k), kid, declared);
   } else {
     return MakeError("JWK kty \"" + *kty + "\" is not supported");
   }
@@ -445,8 +455,36 @@ base::Result<std::vector<KeyPtr>> KeysFromJwks(std::string_view json, int* skipp
   if (ec || keys == nullptr || !keys->is_array()) {
     return MakeError("a JWKS must be a JSON object with a \"keys\" array");
   }
-  std::vector<KeyPtr> out;
+  // Checks on the set as published, before any entry is imported: a kid must name one entry
+  // (even when the other one would be skipped), no entry may carry private key material, and
+  // secret (oct) keys are not mixed with public keys.
   std::set<std::string> kids;
+  bool secret_keys = false;
+  bool public_keys = false;
+  for (const auto& item : keys->get_array()) {
+    const auto* entry = item.if_object();
+    if (entry == nullptr) {
+      continue;
+    }
+    const auto kid = Member(*entry, "kid");
+    if (kid && !kid->empty() && !kids.insert(*kid).second) {
+      return MakeError("JWKS has two keys with kid \"" + *kid + "\"");
+    }
+    const auto kty = Member(*entry, "kty").value_or("");
+    (kty == "oct" ? secret_keys : public_keys) = true;
+    if (secret_keys && public_keys) {
+      return MakeError("JWKS mixes secret (oct) keys with public keys");
+    }
+    if (kty != "oct") {
+      for (const char* member : {"d", "p", "q", "dp", "dq", "qi", "oth"}) {
+        if (entry->contains(member)) {
+          return MakeError("JWKS holds private key material (\"" + std::string(member) + "\" of kid \"" +
+                           kid.value_or("") + "\"); publish public keys only");
+        }
+      }
+    }
+  }
+  std::vector<KeyPtr> out;
   int dropped = 0;
   for (const auto& item : keys->get_array()) {
     if (!item.is_object()) {
@@ -457,9 +495,6 @@ base::Result<std::vector<KeyPtr>> KeysFromJwks(std::string_view json, int* skipp
     if (!key) {
       ++dropped;
       continue;
-    }
-    if (!(*key)->Kid().empty() && !kids.insert((*key)->Kid()).second) {
-      return MakeError("JWKS has two keys with kid \"" + (*key)->Kid() + "\"");
     }
     out.push_back(std::move(*key));
   }
@@ -492,6 +527,15 @@ base::Result<std::vector<KeyPtr>> KeysFromPem(std::string_view pem) {
     OPENSSL_free(name);
     OPENSSL_free(header);
     OPENSSL_free(data);
+    if (pkey != nullptr && EVP_PKEY_is_a(pkey, "RSA")) {
+      BIGNUM* n = nullptr;
+      const bool weak = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) == 1 && HasRocaFingerprint(n);
+      BN_free(n);
+      if (weak) {
+        EVP_PKEY_free(pkey);
+        pkey = nullptr;
+      }
+    }
     if (pkey != nullptr) {
       out.push_back(Key::FromPkey(pkey, ""));
     }
@@ -501,6 +545,39 @@ base::Result<std::vector<KeyPtr>> KeysFromPem(std::string_view pem) {
     return MakeError("no certificate or public key found in PEM");
   }
   return out;
+}
+
+bool HasRocaFingerprint(const BIGNUM* modulus) {
+  // A ROCA prime is k * M + (65537^a mod M) with M the product of the first primes, so n mod p is
+  // a power of 65537 mod p for each of them; a random modulus passes all 38 with probability
+  // below 2^-150.
+  static constexpr unsigned kPrimes[] = {3,   5,   7,   11,  13,  17,  19,  23,  29,  31,
+                                         37,  41,  43,  47,  53,  59,  61,  67,  71,  73,
+                                         79,  83,  89,  97,  101, 103, 107, 109, 113, 127,
+                                         131, 137, 139, 149, 151, 157, 163, 167};
+  if (modulus == nullptr || BN_is_zero(modulus)) {
+    return false;
+  }
+  for (const unsigned p : kPrimes) {
+    const BN_ULONG residue = BN_mod_word(modulus, p);
+    if (residue == static_cast<BN_ULONG>(-1)) {
+      return false;
+    }
+    const unsigned generator = 65537 % p;
+    unsigned power = 1;
+    bool in_subgroup = false;
+    do {
+      if (power == residue) {
+        in_subgroup = true;
+        break;
+      }
+      power = power * generator % p;
+    } while (power != 1);
+    if (!in_subgroup) {
+      return false;
+    }
+  }
+  return true;
 }
 
 base::Result<KeyPtr> PrivateKeyFromPem(std::string_view pem) {
