@@ -129,6 +129,8 @@ const std::vector<Field<Config>>& ConfigFields() {
                  true, 0, 0, {"local", "deny"}});
     f.push_back({"rate_limit.trusted_proxies", Kind::kStringList,
                  rate(&RateLimitConfig::trusted_proxies)});
+    f.push_back({"rate_limit.max_keys", Kind::kInt, rate(&RateLimitConfig::max_keys), true, 64,
+                 std::int64_t{1} << 32});
     f.push_back({"analytics.enabled", Kind::kBool, analytics(&AnalyticsConfig::enabled)});
     f.push_back({"analytics.dir", Kind::kString, analytics(&AnalyticsConfig::dir)});
     f.push_back({"analytics.rotate_bytes", Kind::kInt, analytics(&AnalyticsConfig::rotate_bytes), true,
@@ -593,6 +595,8 @@ policies = "policies.yaml"
 store = "memory"             # memory | redis
 redis_url = "redis://127.0.0.1:6379/0"
 on_store_failure = "local"   # local | deny
+trusted_proxies = []         # peers (IPs or CIDRs) whose X-Forwarded-For names the client
+max_keys = 1000000           # counters kept in memory at most (expired windows are reclaimed)
 
 [analytics]
 enabled = true

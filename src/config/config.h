@@ -85,6 +85,7 @@ struct RateLimitConfig {
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string on_store_failure = "local";
   std::vector<std::string> trusted_proxies;  // peers whose X-Forwarded-For is believed
+  std::int64_t max_keys = 1000000;           // bound of the local counter table
 };
 
 struct AnalyticsConfig {

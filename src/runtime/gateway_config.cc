@@ -149,6 +149,7 @@ base::Result<std::unique_ptr<GatewayConfig>> BuildGatewayConfig(
     route.cors_allow_methods = Join(api.cors.allow_methods);
     route.cors_allow_headers = Join(api.cors.allow_headers);
     route.cors_expose_headers = Join(api.cors.expose_headers);
+    route.rate_key = api.base_path + ":" + api.version;
     const int index = gateway->routes.AddApi(api.base_path);
     if (index < 0) {
       return base::MakeError("base path " + api.base_path + " is used twice");
@@ -158,6 +159,7 @@ base::Result<std::unique_ptr<GatewayConfig>> BuildGatewayConfig(
       ResourceRoute rr;
       rr.resource = &resource;
       rr.label = resource.method + " " + resource.path_template;
+      rr.rate_key = route.rate_key + ":" + rr.label;
       if (!resource.production_endpoint.empty()) {
         auto it = group_index.find(resource.production_endpoint);
         rr.production = it == group_index.end() ? -1 : it->second;

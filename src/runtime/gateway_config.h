@@ -22,6 +22,7 @@ struct ResourceRoute {
   int production = -1;  // index into GatewayConfig::groups, -1 = none
   int sandbox = -1;
   std::string label;    // "GET /pets/{petId}" for logs and metrics
+  std::string rate_key; // "<basePath>:<version>:<METHOD> <template>" (resource-level counter)
 };
 
 struct ApiRoute {
@@ -32,6 +33,7 @@ struct ApiRoute {
   std::string cors_allow_methods;   // joined, precomputed
   std::string cors_allow_headers;
   std::string cors_expose_headers;
+  std::string rate_key;  // "<basePath>:<version>" (API-level counter)
 };
 
 struct GatewayConfig {

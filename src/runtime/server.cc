@@ -28,6 +28,7 @@
 #include <boost/url/parse.hpp>
 
 #include "base/log.h"
+#include "ratelimit/rate_limiter.h"
 #include "runtime/auth_filter.h"
 #include "runtime/http_fetch.h"
 
@@ -56,6 +57,9 @@ struct Shared {
   std::shared_ptr<const GatewayConfig> config;
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<net::thread_pool> hash_pool;  // password hashing, off the event loops
+  std::unique_ptr<ratelimit::Policies> policies;
+  std::unique_ptr<ratelimit::CounterTable> counters;
+  std::vector<net::ip::network_v6> trusted_proxies;  // IPv4 ones as v4-mapped
   std::atomic<bool> draining{false};
   std::atomic<int> active_requests{0};
   std::atomic<std::int64_t> connections{0};
@@ -257,9 +261,15 @@ struct Exchange {
   std::string cors_origin;  // set when the API allows the request's Origin
   const ApiRoute* api_route = nullptr;
   const bundle::Api* api_model = nullptr;
+  std::vector<std::pair<std::string, std::string>> extra_headers;  // e.g. RateLimit-*
+  std::string subscription_tier;  // from authentication, for the subscription level
+  std::string throttled_reason;   // level that rejected the request, for analytics
 };
 
 void AddCorsHeaders(http::fields& fields, const Exchange& exchange) {
+  for (const auto& [name, value] : exchange.extra_headers) {
+    fields.set(name, value);
+  }
   if (exchange.cors_origin.empty() || exchange.api_route == nullptr) {
     return;
   }
@@ -1064,6 +1074,139 @@ std::string_view FramingProblem(const RequestHeader& header) {
   return {};
 }
 
+// The client address for per-client limits: the peer, or, when the peer is a trusted proxy, the
+// nearest X-Forwarded-For entry that is not one.
+std::string ClientIp(const Shared& shared, const RequestHeader& request, const std::string& peer_ip) {
+  auto trusted = [&](std::string_view text) {
+    error_code ec;
+    auto address = net::ip::make_address(std::string(Trim(text)), ec);
+    if (ec) {
+      return false;
+    }
+    const auto v6 = address.is_v4() ? net::ip::make_address_v6(net::ip::v4_mapped, address.to_v4())
+                                    : address.to_v6();
+    for (const auto& network : shared.trusted_proxies) {
+      const auto range = network.hosts();
+      if (v6 == network.address() || range.find(v6) != range.end()) {
+        return true;
+      }
+    }
+    return false;
+  };
+  if (shared.trusted_proxies.empty() || !trusted(peer_ip)) {
+    return peer_ip;
+  }
+  std::vector<std::string_view> hops;
+  for (const auto& field : Range(request.equal_range("X-Forwarded-For"))) {
+    std::string_view value = field.value();
+    while (!value.empty()) {
+      const auto comma = value.find(',');
+      hops.push_back(Trim(value.substr(0, comma)));
+      value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    }
+  }
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    if (!trusted(*it)) {
+      return std::string(*it);
+    }
+  }
+  return hops.empty() ? peer_ip : std::string(hops.front());
+}
+
+constexpr int kContinue = -1;
+constexpr int kAnsweredClose = 0;
+constexpr int kAnsweredKeep = 1;
+
+// Checks the four levels; on success adds the RateLimit headers to the exchange and returns
+// kContinue; otherwise answers (429, or 500/900809 for an undefined policy) and says whether the
+// connection may be kept.
+template <class Stream>
+net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchange,
+                                     const RequestHeader& request, const ApiRoute& api,
+                                     const ResourceRoute& route,
+                                     const std::shared_ptr<const security::Principal>& principal,
+                                     const std::string& peer_ip, bool keep_alive, unsigned version) {
+  const Shared& shared = worker.shared;
+  const auto& policies = *shared.policies;
+  std::vector<ratelimit::Check> checks;
+  std::string missing;
+  auto add = [&](ratelimit::Level level, const std::string& tier, const ratelimit::Limit* limit,
+                 bool found, bool implicit, std::string key) {
+    if (!found) {
+      if (!implicit) {
+        missing = tier;
+      }
+      return;  // an implicit tier (Unauthenticated, Default) that is not defined: no limit
+    }
+    if (limit != nullptr) {
+      checks.push_back({level, tier, limit, std::move(key)});
+    }
+  };
+  bool found = true;
+  const auto* api_limit = policies.Resource(api.api->throttling_tier, found);
+  add(ratelimit::Level::kApi, api.api->throttling_tier, api_limit, found, false, api.rate_key);
+  const auto* resource_limit = policies.Resource(route.resource->throttling_tier, found);
+  add(ratelimit::Level::kResource, route.resource->throttling_tier, resource_limit, found, false,
+      route.rate_key);
+  const bool authenticated = principal && principal->auth_type != "none";
+  if (!authenticated) {
+    const auto* limit = policies.Subscription("Unauthenticated", found);
+    add(ratelimit::Level::kSubscription, "Unauthenticated", limit, found, true,
+        ClientIp(shared, request, peer_ip) + ":" + api.rate_key);
+  } else {
+    const std::string& tier = exchange.subscription_tier;
+    const auto* limit = policies.Subscription(tier, found);
+    add(ratelimit::Level::kSubscription, tier, limit, found, tier == "Default",
+        principal->application_id + ":" + api.rate_key);
+    const auto* app_limit = policies.Application(principal->application_tier, found);
+    add(ratelimit::Level::kApplication, principal->application_tier, app_limit, found, false,
+        principal->application_id + ":" + principal->user);
+  }
+  if (!missing.empty()) {
+    const bool keep = co_await SendFault(
+        stream, shared, exchange, http::status::internal_server_error, 900809,
+        "Internal server error occured",
+        "POLICY ENFORCEMENT ERROR: policy \"" + missing + "\" is not defined", keep_alive, version);
+    co_return keep ? kAnsweredKeep : kAnsweredClose;
+  }
+  if (checks.empty()) {
+    co_return kContinue;
+  }
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const ratelimit::Decision decision = ratelimit::DecideLocal(*shared.counters, checks, now_ms);
+  std::string policy_header;
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    if (!policy_header.empty()) {
+      policy_header += ", ";
+    }
+    policy_header += "\"" + std::string(ratelimit::LevelName(checks[i].level)) + "\";q=" +
+                     std::to_string(checks[i].limit->count) +
+                     ";w=" + std::to_string(checks[i].limit->window_seconds);
+  }
+  const auto& top = decision.states[decision.most_restrictive];
+  const auto& top_check = checks[decision.most_restrictive];
+  exchange.extra_headers.emplace_back("RateLimit-Policy", policy_header);
+  exchange.extra_headers.emplace_back(
+      "RateLimit", "\"" + std::string(ratelimit::LevelName(top_check.level)) + "\";r=" +
+                       std::to_string(top.remaining) + ";t=" + std::to_string(top.reset_seconds));
+  exchange.extra_headers.emplace_back("X-RateLimit-Limit", std::to_string(top.limit));
+  exchange.extra_headers.emplace_back("X-RateLimit-Remaining", std::to_string(top.remaining));
+  exchange.extra_headers.emplace_back("X-RateLimit-Reset", std::to_string(top.reset_seconds));
+  if (decision.allowed) {
+    co_return kContinue;
+  }
+  const auto& rejected = checks[decision.rejected];
+  exchange.throttled_reason = std::string(ratelimit::LevelName(rejected.level));
+  exchange.extra_headers.emplace_back(
+      "Retry-After", std::to_string(std::max<std::int64_t>(1, decision.states[decision.rejected].reset_seconds)));
+  const bool keep = co_await SendFault(stream, shared, exchange, http::status::too_many_requests,
+                                       ratelimit::FaultCode(rejected.level), "Message throttled out",
+                                       "You have exceeded your quota", keep_alive, version);
+  co_return keep ? kAnsweredKeep : kAnsweredClose;
+}
+
 template <class Stream>
 net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer& buffer,
                                    RequestParser& parser, Exchange& exchange,
@@ -1229,6 +1372,7 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
       co_return co_await finish_local(keep);
     }
     principal = decision.principal;
+    exchange.subscription_tier = decision.subscription_tier;
     key_type = principal->key_type;
     exchange.application = principal->application_name;
     // API keys presented in a header are credentials too: they stay with the gateway.
@@ -1239,6 +1383,13 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
         }
       }
     }
+  }
+
+  // Rate limiting (contract section 6).
+  if (const int answered = co_await ApplyRateLimits(worker, stream, exchange, request, *api_route,
+                                                     route, principal, peer_ip, keep_alive, version);
+      answered != kContinue) {
+    co_return co_await finish_local(answered == kAnsweredKeep);
   }
 
   // Body size limit, when the length is known up front (chunked bodies are checked by Beast's
@@ -1540,10 +1691,16 @@ net::awaitable<void> AdminAcceptLoop(Worker& worker, tcp::acceptor& acceptor) {
 
 net::awaitable<void> FlushLoop(Worker& worker) {
   net::steady_timer timer(worker.io);
+  std::uint64_t ticks = 0;
   for (;;) {
     timer.expires_after(std::chrono::milliseconds(200));
     auto [ec] = co_await timer.async_wait(kTuple);
     worker.access_log.Flush();
+    if (worker.index == 0 && ++ticks % 25 == 0) {  // every ~5 s: reclaim ended windows
+      worker.shared.counters->Sweep(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+    }
     if (ec || (worker.shared.draining.load() && worker.acceptors.empty())) {
       co_return;
     }
@@ -1646,6 +1803,28 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
   }
 
   impl->shared.hash_pool = std::make_unique<net::thread_pool>(2);
+  impl->shared.policies = std::make_unique<ratelimit::Policies>(config->model.policies);
+  impl->shared.counters = std::make_unique<ratelimit::CounterTable>(
+      static_cast<std::size_t>(config->config.rate_limit.max_keys));
+  for (const auto& proxy : config->config.rate_limit.trusted_proxies) {
+    error_code ec;
+    std::string text = proxy;
+    if (text.find('/') == std::string::npos) {
+      text += text.find(':') == std::string::npos ? "/32" : "/128";
+    }
+    const auto slash = text.find('/');
+    auto address = net::ip::make_address(text.substr(0, slash), ec);
+    const int prefix = std::atoi(text.c_str() + slash + 1);
+    if (ec || prefix < 0 || prefix > (address.is_v4() ? 32 : 128)) {
+      return base::MakeError("rate_limit.trusted_proxies: \"" + proxy + "\" is not an IP address or CIDR");
+    }
+    if (address.is_v4()) {
+      impl->shared.trusted_proxies.emplace_back(
+          net::ip::make_address_v6(net::ip::v4_mapped, address.to_v4()), prefix + 96);
+    } else {
+      impl->shared.trusted_proxies.emplace_back(address.to_v6(), prefix);
+    }
+  }
   impl->shared.authenticator =
       std::make_unique<Authenticator>(config->model.security, config->config.auth);
   for (const auto& warning : impl->shared.authenticator->Warnings()) {

@@ -1,0 +1,128 @@
+#include "ratelimit/rate_limiter.h"
+
+namespace mgw::ratelimit {
+
+int FaultCode(Level level) {
+  switch (level) {
+    case Level::kApi:
+      return 900800;
+    case Level::kResource:
+      return 900802;
+    case Level::kSubscription:
+      return 900804;
+    case Level::kApplication:
+      return 900803;
+  }
+  return 900800;
+}
+
+std::string_view LevelName(Level level) {
+  switch (level) {
+    case Level::kApi:
+      return "api";
+    case Level::kResource:
+      return "resource";
+    case Level::kSubscription:
+      return "subscription";
+    case Level::kApplication:
+      return "application";
+  }
+  return "api";
+}
+
+Policies::Policies(const bundle::Policies& policies) {
+  auto load = [](const std::vector<bundle::Policy>& list, std::unordered_map<std::string, Limit>& map) {
+    for (const auto& p : list) {
+      map[p.name] = Limit{p.count, std::max<std::int64_t>(1, p.window_seconds), p.stop_on_quota, p.burst};
+    }
+  };
+  load(policies.resource, resource_);
+  load(policies.application, application_);
+  load(policies.subscription, subscription_);
+}
+
+const Limit* Policies::Lookup(const std::unordered_map<std::string, Limit>& map,
+                              const std::string& tier, bool& found) {
+  found = true;
+  if (tier.empty() || tier == "Unlimited") {
+    return nullptr;
+  }
+  auto it = map.find(tier);
+  if (it == map.end()) {
+    found = false;
+    return nullptr;
+  }
+  return &it->second;
+}
+
+const Limit* Policies::Resource(const std::string& tier, bool& found) const {
+  return Lookup(resource_, tier, found);
+}
+const Limit* Policies::Application(const std::string& tier, bool& found) const {
+  return Lookup(application_, tier, found);
+}
+const Limit* Policies::Subscription(const std::string& tier, bool& found) const {
+  return Lookup(subscription_, tier, found);
+}
+
+void MarkMostRestrictive(Decision& decision) {
+  decision.most_restrictive = -1;
+  for (std::size_t i = 0; i < decision.states.size(); ++i) {
+    const auto& s = decision.states[i];
+    if (decision.most_restrictive < 0) {
+      decision.most_restrictive = static_cast<int>(i);
+      continue;
+    }
+    const auto& best = decision.states[decision.most_restrictive];
+    if (s.remaining < best.remaining ||
+        (s.remaining == best.remaining && s.reset_seconds > best.reset_seconds)) {
+      decision.most_restrictive = static_cast<int>(i);
+    }
+  }
+  if (decision.rejected >= 0) {
+    decision.most_restrictive = decision.rejected;
+  }
+}
+
+Decision DecideLocal(CounterTable& table, const std::vector<Check>& checks, std::int64_t now_ms) {
+  Decision decision;
+  decision.states.resize(checks.size());
+  std::size_t acquired = 0;
+  std::vector<bool> burst_acquired(checks.size(), false);
+  for (; acquired < checks.size(); ++acquired) {
+    const Check& check = checks[acquired];
+    if (check.limit->burst > 0) {
+      const Limit burst{check.limit->burst, 1, true, 0};
+      LevelState burst_state;
+      if (!table.TryAcquire(check.key + "#burst", burst, now_ms, burst_state)) {
+        decision.allowed = false;
+        decision.rejected = static_cast<int>(acquired);
+        decision.states[acquired] = burst_state;
+        break;
+      }
+      burst_acquired[acquired] = true;
+    }
+    if (!table.TryAcquire(check.key, *check.limit, now_ms, decision.states[acquired])) {
+      if (burst_acquired[acquired]) {
+        table.Release(check.key + "#burst", Limit{check.limit->burst, 1, true, 0}, now_ms);
+      }
+      decision.allowed = false;
+      decision.rejected = static_cast<int>(acquired);
+      break;
+    }
+  }
+  if (!decision.allowed) {
+    // All or nothing: the levels that counted this request give the count back.
+    for (std::size_t i = 0; i < acquired; ++i) {
+      table.Release(checks[i].key, *checks[i].limit, now_ms);
+      if (burst_acquired[i]) {
+        table.Release(checks[i].key + "#burst", Limit{checks[i].limit->burst, 1, true, 0}, now_ms);
+      }
+      decision.states[i].remaining += 1;
+    }
+  }
+  MarkMostRestrictive(decision);
+  return decision;
+}
+
+}  // namespace mgw::ratelimit
