@@ -22,6 +22,7 @@ class TokenCache {
   // `valid_until` of an entry is its own limit (e.g. an introspection cache TTL), in seconds.
   std::shared_ptr<const Principal> Find(std::string_view token, std::int64_t now,
                                         std::int64_t skew_s) {
+    negative_ = false;
     auto it = index_.find(token);
     if (it == index_.end()) {
       return nullptr;
