@@ -287,6 +287,7 @@ JwtResult JwtValidator::Validate(std::string_view token, std::int64_t now, std::
   const auto keys = issuer.keys.load();
   const std::string kid = AsText(header->if_contains("kid"));
   std::vector<const Key*> candidates;
+  bool kid_unknown = false;
   if (IsHmac(*algorithm)) {
     if (keys->secret) {
       candidates.push_back(keys->secret.get());
@@ -297,6 +298,9 @@ JwtResult JwtValidator::Validate(std::string_view token, std::int64_t now, std::
         candidates.push_back(found->second.get());
       }
     }
+    // A kid the JWKS does not know may be a new key (rotation): if the fallback keys below do
+    // not verify the token either, say so (kUnknownKey), so that the runtime re-fetches.
+    kid_unknown = !kid.empty() && candidates.empty();
     if (candidates.empty()) {
       for (const auto& key : keys->certificate) {
         candidates.push_back(key.get());
@@ -324,6 +328,9 @@ JwtResult JwtValidator::Validate(std::string_view token, std::int64_t now, std::
     }
   }
   if (!verified) {
+    if (kid_unknown) {
+      return fail(JwtFailure::kUnknownKey, "No key of the issuer matches the token");
+    }
     return fail(JwtFailure::kSignature, "The token's signature is not valid");
   }
 
