@@ -1521,12 +1521,13 @@ std::vector<bundle::MockResponse> ApiReader::ReadMockResponses(const Located& re
     if (example) {
       auto resolved = Resolve(*example);
       if (resolved) {
-        const auto value = YamlToJson(resolved->node);
-        if (value.is_string() && mock.content_type.find("json") == std::string::npos) {
-          mock.body = std::string(value.get_string());
-        } else {
-          mock.body = boost::json::serialize(value);
+        std::optional<std::string> text;
+        if (resolved->node.IsScalar() && mock.content_type.find("json") == std::string::npos) {
+          if (const auto value = YamlToJson(resolved->node); value.is_string()) {
+            text = std::string(value.get_string());
+          }
         }
+        mock.body = text ? *text : YamlToJsonText(resolved->node);
       }
       if (mock.content_type.empty()) {
         mock.content_type = "application/json";

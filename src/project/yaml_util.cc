@@ -1,8 +1,10 @@
 #include "project/yaml_util.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -224,6 +226,109 @@ boost::json::value YamlToJson(const YAML::Node& node, int max_depth) {
     default:
       return nullptr;
   }
+}
+
+namespace {
+
+// True when `s` is a number in JSON's own syntax (RFC 8259 section 6).
+bool IsJsonNumber(std::string_view s) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      ++i;
+    }
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') {
+    ++i;
+  }
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (i >= s.size() || s[i] < '1' || s[i] > '9' || !digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) {
+      return false;
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      ++i;
+    }
+    if (!digits()) {
+      return false;
+    }
+  }
+  return i == s.size();
+}
+
+void WriteJsonText(const YAML::Node& node, int max_depth, std::string& out) {
+  if (max_depth <= 0 || !node.IsDefined()) {
+    out += "null";
+    return;
+  }
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      // As in YamlToJson(): a repeated key keeps its first place and its last value.
+      std::vector<std::pair<std::string, YAML::Node>> members;
+      for (const auto& member : node) {
+        std::string key = ScalarText(member.first).value_or(std::string());
+        auto same = std::find_if(members.begin(), members.end(),
+                                 [&](const auto& m) { return m.first == key; });
+        if (same != members.end()) {
+          same->second.reset(member.second);
+        } else {
+          members.emplace_back(std::move(key), member.second);
+        }
+      }
+      out += '{';
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        if (i > 0) {
+          out += ',';
+        }
+        out += boost::json::serialize(boost::json::string_view(members[i].first));
+        out += ':';
+        WriteJsonText(members[i].second, max_depth - 1, out);
+      }
+      out += '}';
+      return;
+    }
+    case YAML::NodeType::Sequence: {
+      out += '[';
+      bool first = true;
+      for (const auto& element : node) {
+        if (!first) {
+          out += ',';
+        }
+        first = false;
+        WriteJsonText(element, max_depth - 1, out);
+      }
+      out += ']';
+      return;
+    }
+    case YAML::NodeType::Scalar:
+      if (IsPlainScalar(node) && IsJsonNumber(node.Scalar())) {
+        out += node.Scalar();
+      } else {
+        out += boost::json::serialize(YamlToJson(node, 1));
+      }
+      return;
+    default:
+      out += "null";
+      return;
+  }
+}
+
+}  // namespace
+
+std::string YamlToJsonText(const YAML::Node& node, int max_depth) {
+  std::string out;
+  WriteJsonText(node, max_depth, out);
+  return out;
 }
 
 }  // namespace mgw::project

@@ -50,4 +50,9 @@ YAML::Node Child(const YAML::Node& node, std::string_view key);
 // nesting.
 boost::json::value YamlToJson(const YAML::Node& node, int max_depth = 256);
 
+// As YamlToJson(), serialised compactly, except that a number written as JSON writes it
+// (`9.5`, `12345678901234567890`) keeps its text instead of going through a double (which would
+// print `9.5E0` and lose digits).
+std::string YamlToJsonText(const YAML::Node& node, int max_depth = 256);
+
 }  // namespace mgw::project
