@@ -1068,6 +1068,37 @@ paths:
   EXPECT_EQ(none.body, "");
 }
 
+TEST(MockTest, NumbersKeepTheirTextAndOtherScalarsFollowTheYamlCoreSchema) {
+  const auto r = ReadDefinition(R"(openapi: 3.0.0
+info: {title: T, version: "1"}
+x-wso2-mock: true
+paths:
+  /a:
+    get:
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              example:
+                price: 9.5
+                big: 12345678901234567890
+                n: 10
+                exp: 1e3
+                neg: -0.25
+                flag: true
+                nothing: null
+                quoted: "9.5"
+                hex: 0x1F
+                version: 1.0.0
+                list: [1.50, "x"]
+)");
+  ASSERT_TRUE(r.draft);
+  EXPECT_EQ(r.Resource("GET", "/a")->mock_responses[0].body,
+            R"({"price":9.5,"big":12345678901234567890,"n":10,"exp":1e3,"neg":-0.25,"flag":true,)"
+            R"("nothing":null,"quoted":"9.5","hex":"0x1F","version":"1.0.0","list":[1.50,"x"]})");
+}
+
 TEST(MockTest, Swagger20ExamplesPreferJson) {
   const auto r = ReadDefinition(R"(swagger: "2.0"
 info: {title: T, version: "1"}
