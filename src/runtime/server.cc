@@ -31,6 +31,7 @@
 #include "ratelimit/rate_limiter.h"
 #include "runtime/auth_filter.h"
 #include "runtime/http_fetch.h"
+#include "runtime/redis_store.h"
 
 namespace mgw::runtime {
 namespace {
@@ -60,6 +61,8 @@ struct Shared {
   std::unique_ptr<ratelimit::Policies> policies;
   std::unique_ptr<ratelimit::CounterTable> counters;
   std::vector<net::ip::network_v6> trusted_proxies;  // IPv4 ones as v4-mapped
+  std::shared_ptr<RedisHealth> redis_health;  // set when rate_limit.store = "redis"
+  RedisTarget redis_target;
   std::atomic<bool> draining{false};
   std::atomic<int> active_requests{0};
   std::atomic<std::int64_t> connections{0};
@@ -137,6 +140,7 @@ struct Worker : HttpFetcher {
   std::mt19937_64 rng;
   std::vector<std::size_t> order_scratch;
   AuthWorkerState auth;
+  std::unique_ptr<RedisStore> redis;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1175,7 +1179,21 @@ net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& ex
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  const ratelimit::Decision decision = ratelimit::DecideLocal(*shared.counters, checks, now_ms);
+  std::optional<ratelimit::Decision> shared_decision;
+  if (worker.redis) {
+    shared_decision = co_await worker.redis->Decide(checks, now_ms);
+    if (!shared_decision && shared.config->config.rate_limit.on_store_failure == "deny") {
+      const bool keep = co_await SendFault(stream, shared, exchange,
+                                           http::status::service_unavailable, 503,
+                                           "Service Unavailable",
+                                           "The rate-limit store cannot be reached", keep_alive,
+                                           version);
+      co_return keep ? kAnsweredKeep : kAnsweredClose;
+    }
+  }
+  const ratelimit::Decision decision =
+      shared_decision ? std::move(*shared_decision)
+                      : ratelimit::DecideLocal(*shared.counters, checks, now_ms);
   std::string policy_header;
   for (std::size_t i = 0; i < checks.size(); ++i) {
     if (!policy_header.empty()) {
@@ -1804,6 +1822,16 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
 
   impl->shared.hash_pool = std::make_unique<net::thread_pool>(2);
   impl->shared.policies = std::make_unique<ratelimit::Policies>(config->model.policies);
+  if (config->config.rate_limit.store == "redis") {
+    auto target = ParseRedisUrl(config->config.rate_limit.redis_url);
+    if (!target) {
+      return target.error();
+    }
+    impl->shared.redis_target = *target;
+    impl->shared.redis_health = std::make_shared<RedisHealth>();
+    base::LogInfo("rate-limit counters are shared through Redis at " + target->host + ":" +
+                  target->port + " (on failure: " + config->config.rate_limit.on_store_failure + ")");
+  }
   impl->shared.counters = std::make_unique<ratelimit::CounterTable>(
       static_cast<std::size_t>(config->config.rate_limit.max_keys));
   for (const auto& proxy : config->config.rate_limit.trusted_proxies) {
@@ -1869,6 +1897,11 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
       }
       worker->acceptors.push_back(std::move(*secure));
     }
+    if (impl->shared.redis_health) {
+      worker->redis = std::make_unique<RedisStore>(worker->io.get_executor(),
+                                                   impl->shared.redis_target,
+                                                   impl->shared.redis_health);
+    }
     impl->workers.push_back(std::move(worker));
   }
   if (config->config.admin.port != 0) {
@@ -1898,6 +1931,9 @@ int Server::Run() {
       net::co_spawn(worker->io, AcceptLoop(*worker, worker->acceptors[i], tls), net::detached);
     }
     net::co_spawn(worker->io, FlushLoop(*worker), net::detached);
+    if (worker->redis) {
+      net::co_spawn(worker->io, worker->redis->Maintain(), net::detached);
+    }
   }
   if (impl.admin) {
     net::co_spawn(impl.workers[0]->io, AdminAcceptLoop(*impl.workers[0], *impl.admin), net::detached);
@@ -1955,6 +1991,11 @@ int Server::Run() {
   }
   for (auto& worker : impl.workers) {
     net::post(worker->io, [&worker] { worker->access_log.Flush(); });
+  }
+  for (auto& worker : impl.workers) {
+    if (worker->redis) {
+      net::post(worker->io, [&worker] { worker->redis->Close(); });
+    }
   }
   guards.clear();
   for (auto& worker : impl.workers) {
