@@ -307,6 +307,7 @@ class Gateway:
                 args.append(f"--server.https_port={self.https_port}")
             args.extend(flags)
             self.process = Process(args, env=env)
+            self.process.log.close()  # the child writes to it; output() reopens it by name
             if not wait:
                 return self
             try:
