@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 
 #include "base/diagnostics.h"
+#include "cli/analytics_summary.h"
 #include "cli/token.h"
 #include "project/distribution.h"
 #include "project/project.h"
@@ -364,6 +365,17 @@ int main(int argc, char** argv) {
   token->add_option("--ttl", token_options.ttl, "Lifetime in seconds")->capture_default_str();
   token->add_option("--claim", token_options.claims, "Extra claim key=value (repeatable)");
 
+  std::string analytics_dir;
+  bool analytics_json = false;
+  int analytics_top = 10;
+  auto* analytics = app.add_subcommand("analytics", "Work with analytics event files");
+  analytics->require_subcommand(1);
+  auto* summary = analytics->add_subcommand(
+      "summary", "Per API/resource counts, error rates, latency p50/p95/p99, top applications");
+  summary->add_option("dir", analytics_dir, "Folder of event files (analytics.dir)")->required();
+  summary->add_flag("--json", analytics_json, "Print one JSON object");
+  summary->add_option("--top", analytics_top, "How many applications to list")->capture_default_str();
+
   auto* version = app.add_subcommand("version", "Print the toolkit version");
 
   try {
@@ -380,6 +392,15 @@ int main(int argc, char** argv) {
     }
     if (*validate) {
       return Validate(project_dir, flags);
+    }
+    if (*summary) {
+      auto text = mgw::cli::SummariseAnalytics(analytics_dir, analytics_json, analytics_top);
+      if (!text) {
+        std::cerr << "error: " << text.error().message << '\n';
+        return kUserError;
+      }
+      std::cout << *text;
+      return kOk;
     }
     if (*token) {
       auto minted = mgw::cli::MintToken(token_options);

@@ -32,6 +32,9 @@
 #include "runtime/auth_filter.h"
 #include "runtime/http_fetch.h"
 #include "runtime/redis_store.h"
+#include "runtime/metrics.h"
+#include "analytics/event_queue.h"
+#include "analytics/writer.h"
 
 namespace mgw::runtime {
 namespace {
@@ -63,6 +66,10 @@ struct Shared {
   std::vector<net::ip::network_v6> trusted_proxies;  // IPv4 ones as v4-mapped
   std::shared_ptr<RedisHealth> redis_health;  // set when rate_limit.store = "redis"
   RedisTarget redis_target;
+  std::unique_ptr<MetricSlots> metric_slots;
+  std::unique_ptr<analytics::Writer> analytics;  // null when analytics.enabled = false
+  std::vector<const MetricsShard*> shards;
+  std::vector<const analytics::EventQueue*> queues;
   std::atomic<bool> draining{false};
   std::atomic<int> active_requests{0};
   std::atomic<std::int64_t> connections{0};
@@ -141,6 +148,8 @@ struct Worker : HttpFetcher {
   std::vector<std::size_t> order_scratch;
   AuthWorkerState auth;
   std::unique_ptr<RedisStore> redis;
+  std::unique_ptr<MetricsShard> metrics;
+  std::unique_ptr<analytics::EventQueue> events;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -255,6 +264,7 @@ bool IsIdempotent(http::verb verb) {
 // Per-request state, for the response and the access log.
 struct Exchange {
   Clock::time_point start;
+  std::string request_time;  // RFC 3339, for the analytics event
   std::string correlation_id;
   std::string method;
   std::string log_path;  // path only: a query may carry credentials
@@ -268,6 +278,20 @@ struct Exchange {
   std::vector<std::pair<std::string, std::string>> extra_headers;  // e.g. RateLimit-*
   std::string subscription_tier;  // from authentication, for the subscription level
   std::string throttled_reason;   // level that rejected the request, for analytics
+  int throttled_level = -1;
+  // For metrics and the analytics event.
+  int metric_slot = 0;
+  std::string event_type;          // set for auth_failure / throttle; else derived
+  int error_code = 0;              // fault code of a gateway-made answer
+  int target_status = 0;           // backend status, 0 = backend not called
+  double backend_ms = -1;
+  std::string destination;
+  std::uint64_t request_bytes = 0;
+  std::string user;
+  std::string key_type;
+  std::string application_id;
+  std::string user_agent;
+  const ResourceRoute* resource_route = nullptr;
 };
 
 void AddCorsHeaders(http::fields& fields, const Exchange& exchange) {
@@ -353,6 +377,9 @@ net::awaitable<bool> SendFault(Stream& stream, const Shared& shared, Exchange& e
                                http::status status, int code, std::string_view message,
                                std::string_view description, bool keep_alive, unsigned version,
                                const http::fields* extra = nullptr) {
+  if (exchange.error_code == 0) {
+    exchange.error_code = code;
+  }
   co_return co_await SendResponse(stream, shared, exchange, status,
                                   FaultBody(code, message, description), "application/json",
                                   keep_alive, version, extra);
@@ -685,6 +712,8 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     const std::size_t target_index = order[(static_cast<std::size_t>(attempt) + moved_on) % targets];
     const UpstreamTarget& target = group.Targets()[target_index];
     const bool verify = config.upstream.verify && group.Config().tls_verify;
+    exchange.destination = target.url;
+    const auto backend_start = Clock::now();
     up.target(BuildUpstreamTarget(target, path, base_segments, query));
     up.set(http::field::host, target.host_header);
 
@@ -742,6 +771,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           chunk = std::make_unique<char[]>(kChunkBytes);
         }
         bool body_error = false;
+        error_code client_error;  // why reading the client's body failed, if it did
         while (!parser.is_done()) {
           request.body().data = chunk.get();
           request.body().size = kChunkBytes;
@@ -753,11 +783,15 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           }
           if (read_error) {
             body_error = true;  // client went away or sent a broken body
+            client_error = read_error;
             break;
           }
           const std::size_t got = kChunkBytes - request.body().size;
           if (got == 0 && !parser.is_done()) {
             continue;
+          }
+          if (parser.chunked()) {
+            exchange.request_bytes += got;
           }
           up.body().data = chunk.get();
           up.body().size = got;
@@ -774,9 +808,30 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           }
         }
         if (body_error) {
+          // Nothing was relayed yet, so the client learns why before the connection closes: a
+          // malformed body (bad chunk) is a 400, one past max_body_bytes a 413 (contract 4, 8),
+          // a backend that failed while taking the body a 502.
+          const auto& http_errors = http::make_error_code(http::error::bad_chunk).category();
+          if (client_error == http::error::body_limit) {
+            co_await SendFault(down, worker.shared, exchange, http::status::payload_too_large, 413,
+                               "Payload Too Large",
+                               "The request body is larger than " +
+                                   std::to_string(config.server.max_body_bytes) + " bytes",
+                               false, request.version());
+          } else if (client_error && client_error.category() == http_errors) {
+            co_await SendFault(down, worker.shared, exchange, http::status::bad_request, 400,
+                               "Bad Request",
+                               "The request body could not be parsed: " + client_error.message(),
+                               false, request.version());
+          } else if (!client_error) {
+            co_await SendFault(down, worker.shared, exchange, http::status::bad_gateway, 101503,
+                               "Runtime Error", "Error sending the request body to the backend",
+                               false, request.version());
+          } else {
+            exchange.status = 502;
+          }
           outcome.result = ProxyResult::kDone;
           outcome.keep_alive = false;
-          exchange.status = 502;
           co_return outcome;
         }
         if (up.body().more) {
@@ -875,6 +930,9 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     auto& response_parser = *response_parser_storage;
     auto& response = response_parser.get();
     const unsigned status = response.result_int();
+    exchange.target_status = static_cast<int>(status);
+    exchange.backend_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - backend_start).count();
     const bool status_failure =
         breaker != nullptr &&
         std::find(group.Config().circuit_breaker.status_codes.begin(),
@@ -1217,6 +1275,9 @@ net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& ex
   }
   const auto& rejected = checks[decision.rejected];
   exchange.throttled_reason = std::string(ratelimit::LevelName(rejected.level));
+  exchange.throttled_level = static_cast<int>(rejected.level);
+  exchange.event_type = "throttle";
+  worker.metrics->Throttled(exchange.metric_slot, exchange.throttled_level);
   exchange.extra_headers.emplace_back(
       "Retry-After", std::to_string(std::max<std::int64_t>(1, decision.states[decision.rejected].reset_seconds)));
   const bool keep = co_await SendFault(stream, shared, exchange, http::status::too_many_requests,
@@ -1236,6 +1297,7 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   const unsigned version = request.version();
   bool keep_alive = request.keep_alive();
   exchange.method = std::string(request.method_string());
+  exchange.user_agent = std::string(request[http::field::user_agent].substr(0, 256));
 
   const std::string_view target = request.target();
   if (const auto id = request["X-Correlation-ID"]; IsSaneCorrelationId(id)) {
@@ -1305,6 +1367,7 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   }
   exchange.api_route = api_route;
   exchange.api_model = api_route->api;
+  exchange.metric_slot = shared.metric_slots->ApiUnrouted(match.api);
   exchange.api = api_route->api->title + ":" + api_route->api->version;
   const auto& cors = api_route->api->cors;
   const std::string_view origin = request[http::field::origin];
@@ -1348,6 +1411,9 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   }
   const ResourceRoute& route = api_route->resources[match.resource];
   const bundle::Resource& resource = *route.resource;
+  exchange.metric_slot = shared.metric_slots->Resource(match.api, match.resource);
+  exchange.resource_route = &route;
+  exchange.request_bytes = parser.content_length().value_or(0);
 
   // Authentication and authorization (contract section 5).
   std::shared_ptr<const security::Principal> principal;
@@ -1379,6 +1445,8 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
     const AuthDecision decision = co_await shared.authenticator->Authenticate(
         worker.auth, worker, *api_route->api, resource, input);
     if (!decision.allowed) {
+      exchange.event_type = "auth_failure";
+      worker.metrics->AuthFailure(ReasonForCode(decision.code));
       http::fields extra;
       if (!decision.www_authenticate.empty()) {
         extra.set(http::field::www_authenticate, decision.www_authenticate);
@@ -1393,6 +1461,9 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
     exchange.subscription_tier = decision.subscription_tier;
     key_type = principal->key_type;
     exchange.application = principal->application_name;
+    exchange.application_id = principal->application_id;
+    exchange.user = principal->user;
+    exchange.key_type = principal->key_type;
     // API keys presented in a header are credentials too: they stay with the gateway.
     if (config.auth.remove_auth_header) {
       for (const auto& location : resource.security.api_keys) {
@@ -1469,6 +1540,50 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   co_return outcome.keep_alive;
 }
 
+void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string& peer_ip);
+
+// Every request ends here exactly once: access log line, metrics, analytics event.
+void FinishExchange(Worker& worker, const Exchange& exchange, const std::string& peer_ip) {
+  WriteAccessLog(worker, exchange, peer_ip);
+  const double seconds = std::chrono::duration<double>(Clock::now() - exchange.start).count();
+  worker.metrics->Record(exchange.metric_slot, static_cast<int>(exchange.status), seconds,
+                         exchange.backend_ms >= 0 ? exchange.backend_ms / 1000.0 : -1.0);
+  if (!worker.events) {
+    return;
+  }
+  analytics::Event event;
+  event.event_type = !exchange.event_type.empty() ? exchange.event_type
+                     : exchange.error_code != 0   ? "fault"
+                                                  : "response";
+  event.request_time = exchange.request_time;
+  event.correlation_id = exchange.correlation_id;
+  if (exchange.api_model != nullptr) {
+    event.api_name = exchange.api_model->title;
+    event.api_version = exchange.api_model->version;
+    event.api_context = exchange.api_model->base_path;
+  }
+  if (exchange.resource_route != nullptr) {
+    event.api_resource_template = exchange.resource_route->resource->path_template;
+  }
+  event.http_method = exchange.method;
+  event.application_id = exchange.application_id;
+  event.application_name = exchange.application == "-" ? std::string() : exchange.application;
+  event.key_type = exchange.key_type;
+  event.user_name = exchange.user;
+  event.end_user_ip = peer_ip;
+  event.user_agent = exchange.user_agent;
+  event.proxy_response_code = static_cast<int>(exchange.status);
+  event.target_response_code = exchange.target_status;
+  event.response_latency_ms = seconds * 1000.0;
+  event.backend_latency_ms = exchange.backend_ms >= 0 ? exchange.backend_ms : 0;
+  event.request_size = exchange.request_bytes;
+  event.response_size = exchange.bytes_sent;
+  event.error_code = exchange.error_code;
+  event.throttled_out_reason = exchange.throttled_reason;
+  event.destination = exchange.destination;
+  worker.events->Push(std::move(event));
+}
+
 void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string& peer_ip) {
   if (!worker.access_log.Enabled()) {
     return;
@@ -1508,6 +1623,7 @@ net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, const beast:
   const auto& config = worker.shared.config->config;
   Exchange exchange;
   exchange.start = Clock::now();
+  exchange.request_time = base::NowRfc3339();
   exchange.method = "-";
   exchange.log_path = "-";
   if (error == http::error::header_limit) {
@@ -1532,7 +1648,7 @@ net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, const beast:
     co_await SendFault(stream, worker.shared, exchange, http::status::bad_request, 400, "Bad Request",
                        "The request could not be parsed: " + error.message(), false, 11);
   }
-  WriteAccessLog(worker, exchange, peer_ip);
+  FinishExchange(worker, exchange, peer_ip);
 }
 
 bool IsQuietError(const error_code& error) {
@@ -1581,6 +1697,7 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
     }
     Exchange exchange;
     exchange.start = Clock::now();
+    exchange.request_time = base::NowRfc3339();
     worker.shared.active_requests.fetch_add(1, std::memory_order_relaxed);
     bool keep = false;
     if (header_bytes > static_cast<std::size_t>(config.server.max_header_bytes)) {
@@ -1593,7 +1710,7 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
     } else {
       keep = co_await HandleRequest(worker, stream, buffer, parser, exchange, peer_ip, tls);
     }
-    WriteAccessLog(worker, exchange, peer_ip);
+    FinishExchange(worker, exchange, peer_ip);
     worker.shared.active_requests.fetch_sub(1, std::memory_order_relaxed);
     if (!keep) {
       break;
@@ -1679,9 +1796,23 @@ net::awaitable<void> AdminSession(Worker& worker, tcp::socket socket) {
       const bool draining = worker.shared.draining.load(std::memory_order_relaxed);
       response.result(draining ? http::status::service_unavailable : http::status::ok);
       response.body() = draining ? R"({"status":"draining"})" : R"({"status":"ready"})";
+    } else if (path == "/metrics") {
+      const Shared& shared = worker.shared;
+      MetricsGauges gauges;
+      gauges.connections_active = shared.connections.load(std::memory_order_relaxed);
+      for (const auto* queue : shared.queues) {
+        gauges.analytics_dropped += queue->Dropped();
+      }
+      if (shared.analytics) {
+        gauges.analytics_files_dropped = shared.analytics->FilesDropped();
+        gauges.analytics_written = shared.analytics->EventsWritten();
+      }
+      response.result(http::status::ok);
+      response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      response.body() = RenderMetrics(*shared.metric_slots, shared.shards, gauges);
     } else {
       response.result(http::status::not_found);
-      response.body() = FaultBody(404, "Not Found", "The admin port serves /health and /ready");
+      response.body() = FaultBody(404, "Not Found", "The admin port serves /health, /ready and /metrics");
     }
     response.keep_alive(request.keep_alive());
     response.prepare_payload();
@@ -1821,6 +1952,7 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
   }
 
   impl->shared.hash_pool = std::make_unique<net::thread_pool>(2);
+  impl->shared.metric_slots = std::make_unique<MetricSlots>(*config);
   impl->shared.policies = std::make_unique<ratelimit::Policies>(config->model.policies);
   if (config->config.rate_limit.store == "redis") {
     auto target = ParseRedisUrl(config->config.rate_limit.redis_url);
@@ -1897,12 +2029,34 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
       }
       worker->acceptors.push_back(std::move(*secure));
     }
+    worker->metrics = std::make_unique<MetricsShard>(impl->shared.metric_slots->Count());
+    impl->shared.shards.push_back(worker->metrics.get());
+    if (config->config.analytics.enabled) {
+      worker->events = std::make_unique<analytics::EventQueue>(64 * 1024);
+      impl->shared.queues.push_back(worker->events.get());
+    }
     if (impl->shared.redis_health) {
       worker->redis = std::make_unique<RedisStore>(worker->io.get_executor(),
                                                    impl->shared.redis_target,
                                                    impl->shared.redis_health);
     }
     impl->workers.push_back(std::move(worker));
+  }
+  if (config->config.analytics.enabled) {
+    const auto& a = config->config.analytics;
+    analytics::WriterOptions options;
+    options.dir = std::filesystem::path(a.dir).is_absolute() ? std::filesystem::path(a.dir)
+                                                            : config->root / a.dir;
+    options.rotate_bytes = a.rotate_bytes;
+    options.rotate_interval_s = a.rotate_interval_s;
+    options.max_disk_bytes = a.max_disk_bytes;
+    options.upload_url = a.upload_url;
+    options.upload_interval_s = a.upload_interval_s;
+    std::vector<analytics::EventQueue*> queues;
+    for (auto& worker : impl->workers) {
+      queues.push_back(worker->events.get());
+    }
+    impl->shared.analytics = std::make_unique<analytics::Writer>(options, queues);
   }
   if (config->config.admin.port != 0) {
     auto admin = Listen(impl->workers[0]->io, config->config.admin.host, config->config.admin.port, false);
@@ -1918,13 +2072,20 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
   }
   if (impl->admin) {
     base::LogInfo("admin listening on http://" + config->config.admin.host + ":" +
-                  std::to_string(impl->admin->local_endpoint().port()) + " (/health, /ready)");
+                  std::to_string(impl->admin->local_endpoint().port()) +
+                  " (/health, /ready, /metrics)");
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
 int Server::Run() {
   auto& impl = *impl_;
+  if (impl.shared.analytics) {
+    if (auto started = impl.shared.analytics->Start(); !started) {
+      base::LogError("analytics: " + started.error().message);
+      return 1;
+    }
+  }
   for (auto& worker : impl.workers) {
     for (std::size_t i = 0; i < worker->acceptors.size(); ++i) {
       const bool tls = i == 1;
@@ -2008,6 +2169,9 @@ int Server::Run() {
     worker->access_log.Flush();
   }
   impl.shared.hash_pool->join();
+  if (impl.shared.analytics) {
+    impl.shared.analytics->Stop();  // writes what is queued and closes the file
+  }
   base::LogInfo(clean ? "drained; exiting" : "drain deadline passed with requests in flight; exiting");
   return 0;
 }

@@ -1,0 +1,39 @@
+// One analytics event per request (contract section 7), with the WSO2 4.x analytics field
+// names, serialised as one JSON object per line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace mgw::analytics {
+
+struct Event {
+  std::string event_type;  // response | fault | throttle | auth_failure
+  std::string request_time;  // RFC 3339 with milliseconds, UTC
+  std::string correlation_id;
+  std::string api_name;
+  std::string api_version;
+  std::string api_context;
+  std::string api_resource_template;
+  std::string http_method;
+  std::string application_id;
+  std::string application_name;
+  std::string key_type;
+  std::string user_name;
+  std::string end_user_ip;
+  std::string user_agent;
+  int proxy_response_code = 0;
+  int target_response_code = 0;  // 0: the backend was not called
+  double response_latency_ms = 0;
+  double backend_latency_ms = 0;
+  std::uint64_t request_size = 0;
+  std::uint64_t response_size = 0;
+  int error_code = 0;  // fault code of a gateway-made answer, 0 = none
+  std::string throttled_out_reason;
+  std::string destination;  // backend URL, "" when none
+};
+
+// The event as one JSON line (with the trailing newline).
+std::string ToJsonLine(const Event& event);
+
+}  // namespace mgw::analytics

@@ -1,0 +1,317 @@
+#include "analytics/writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+#include <curl/curl.h>
+
+#include "base/files.h"
+#include "base/log.h"
+
+namespace mgw::analytics {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string ClosedName(std::uint64_t sequence) {
+  const std::int64_t ms = NowMs();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+  char name[128];
+  std::snprintf(name, sizeof name, "events-%s.%03dZ-%d-%06llu.jsonl", stamp,
+                static_cast<int>(ms % 1000), static_cast<int>(::getpid()),
+                static_cast<unsigned long long>(sequence));  // NOLINT(google-runtime-int)
+  return name;
+}
+
+std::vector<fs::path> ClosedFiles(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec) && IsClosedEventFile(entry.path())) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());  // names start with the UTC time: oldest first
+  return files;
+}
+
+bool Gzip(const std::string& input, std::string& output) {
+  z_stream stream{};
+  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return false;
+  }
+  output.resize(deflateBound(&stream, input.size()) + 32);
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  stream.avail_in = static_cast<uInt>(input.size());
+  stream.next_out = reinterpret_cast<Bytef*>(output.data());
+  stream.avail_out = static_cast<uInt>(output.size());
+  const int result = deflate(&stream, Z_FINISH);
+  output.resize(stream.total_out);
+  deflateEnd(&stream);
+  return result == Z_STREAM_END;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+std::size_t DiscardBody(char*, std::size_t size, std::size_t count, void*) { return size * count; }
+
+}  // namespace
+
+bool IsClosedEventFile(const fs::path& path) {
+  const std::string name = path.filename().string();
+  return name.rfind("events-", 0) == 0 && path.extension() == ".jsonl";
+}
+
+Writer::Writer(WriterOptions options, std::vector<EventQueue*> queues)
+    : options_(std::move(options)), queues_(std::move(queues)) {}
+
+Writer::~Writer() { Stop(); }
+
+base::Status Writer::Start() {
+  std::error_code ec;
+  fs::create_directories(options_.dir, ec);
+  if (ec) {
+    return base::MakeError("analytics.dir " + options_.dir.string() + ": " + ec.message());
+  }
+  // A file left open by a previous run is closed now, so its events are kept and uploaded.
+  const fs::path open = options_.dir / kOpenFileName;
+  if (fs::exists(open, ec)) {
+    if (fs::file_size(open, ec) > 0) {
+      fs::rename(open, options_.dir / ClosedName(sequence_++), ec);
+    } else {
+      fs::remove(open, ec);
+    }
+  }
+  fd_ = ::open(open.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    return base::MakeError("cannot open " + open.string() + ": " + std::strerror(errno));
+  }
+  file_bytes_ = 0;
+  file_opened_ms_ = NowMs();
+  writer_ = std::thread([this] { WriteLoop(); });
+  if (!options_.upload_url.empty()) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    uploader_ = std::thread([this] { UploadLoop(); });
+  }
+  return {};
+}
+
+void Writer::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      return;
+    }
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (writer_.joinable()) {
+    writer_.join();
+  }
+  if (uploader_.joinable()) {
+    uploader_.join();
+  }
+  if (fd_ >= 0) {
+    DrainOnce();
+    Rotate();
+    ::close(fd_);
+    fd_ = -1;
+    std::error_code ec;
+    const fs::path open = options_.dir / kOpenFileName;
+    if (fs::exists(open, ec) && fs::file_size(open, ec) == 0) {
+      fs::remove(open, ec);
+    }
+  }
+}
+
+void Writer::DrainOnce() {
+  std::vector<Event> batch;
+  std::string buffer;
+  for (EventQueue* queue : queues_) {
+    batch.clear();
+    while (queue->PopInto(batch, 4096) > 0) {
+      for (const auto& event : batch) {
+        buffer += ToJsonLine(event);
+      }
+      batch.clear();
+      if (buffer.size() > (1 << 20)) {
+        break;
+      }
+    }
+  }
+  if (buffer.empty() || fd_ < 0) {
+    return;
+  }
+  // Rotate before the file would pass rotate_bytes (a file holds whole lines only).
+  if (file_bytes_ > 0 && file_bytes_ + static_cast<std::int64_t>(buffer.size()) > options_.rotate_bytes) {
+    Rotate();
+  }
+  const char* data = buffer.data();
+  std::size_t left = buffer.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, data, left);
+    if (n <= 0) {
+      base::LogError(std::string("analytics: cannot write events: ") + std::strerror(errno));
+      break;
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  file_bytes_ += static_cast<std::int64_t>(buffer.size() - left);
+  std::uint64_t lines = 0;
+  for (const char c : buffer) {
+    lines += c == '\n' ? 1 : 0;
+  }
+  written_.fetch_add(lines);
+}
+
+void Writer::Rotate() {
+  if (fd_ < 0 || file_bytes_ == 0) {
+    file_opened_ms_ = NowMs();
+    return;
+  }
+  ::fsync(fd_);
+  ::close(fd_);
+  std::error_code ec;
+  const fs::path open = options_.dir / kOpenFileName;
+  fs::rename(open, options_.dir / ClosedName(sequence_++), ec);
+  if (ec) {
+    base::LogError("analytics: cannot close the event file: " + ec.message());
+  }
+  fd_ = ::open(open.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  file_bytes_ = 0;
+  file_opened_ms_ = NowMs();
+  EnforceDiskBound();
+}
+
+void Writer::EnforceDiskBound() {
+  auto files = ClosedFiles(options_.dir);
+  std::int64_t total = 0;
+  std::error_code ec;
+  for (const auto& file : files) {
+    total += static_cast<std::int64_t>(fs::file_size(file, ec));
+  }
+  for (const auto& file : files) {
+    if (total <= options_.max_disk_bytes) {
+      break;
+    }
+    const auto size = static_cast<std::int64_t>(fs::file_size(file, ec));
+    fs::remove(file, ec);
+    total -= size;
+    files_dropped_.fetch_add(1);
+    base::LogWarn("analytics: " + file.filename().string() +
+                  " dropped: event files exceed analytics.max_disk_bytes");
+  }
+}
+
+void Writer::WriteLoop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(100));
+    if (stopping_) {
+      break;
+    }
+    lock.unlock();
+    DrainOnce();
+    if (file_bytes_ >= options_.rotate_bytes ||
+        (file_bytes_ > 0 && NowMs() - file_opened_ms_ >= options_.rotate_interval_s * 1000)) {
+      Rotate();
+    }
+    lock.lock();
+  }
+}
+
+bool Writer::UploadFile(const fs::path& path) {
+  auto contents = base::ReadFile(path);
+  if (!contents) {
+    return false;
+  }
+  std::string body;
+  if (!Gzip(*contents, body)) {
+    return false;
+  }
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) {
+    return false;
+  }
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  curl_slist* list = nullptr;
+  list = curl_slist_append(list, "Content-Type: application/x-ndjson");
+  list = curl_slist_append(list, "Content-Encoding: gzip");
+  list = curl_slist_append(list, ("X-MGW-Batch-Id: " + path.filename().string()).c_str());
+  headers.reset(list);
+  curl_easy_setopt(curl.get(), CURLOPT_URL, options_.upload_url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_POST, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &DiscardBody);
+  const CURLcode code = curl_easy_perform(curl.get());
+  long status = 0;  // NOLINT(google-runtime-int): libcurl's type
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+  return code == CURLE_OK && status >= 200 && status < 300;
+}
+
+void Writer::UploadLoop() {
+  std::int64_t wait_s = options_.upload_interval_s;
+  bool outage_logged = false;
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    bool failed = false;
+    for (const auto& file : ClosedFiles(options_.dir)) {
+      {
+        std::lock_guard check(mutex_);
+        if (stopping_) {
+          break;
+        }
+      }
+      if (!UploadFile(file)) {
+        failed = true;
+        upload_failures_.fetch_add(1);
+        break;  // keep the order: try again later, starting with this file
+      }
+      std::error_code ec;
+      fs::remove(file, ec);  // only after the collector acknowledged it
+      files_uploaded_.fetch_add(1);
+    }
+    if (failed && !outage_logged) {
+      base::LogWarn("analytics: the collector at " + options_.upload_url +
+                    " does not accept uploads; event files are kept and retried");
+      outage_logged = true;
+    } else if (!failed && outage_logged) {
+      base::LogInfo("analytics: uploads to the collector resumed");
+      outage_logged = false;
+    }
+    // Back off while the collector is down (up to 10 intervals).
+    wait_s = failed ? std::min(wait_s * 2, options_.upload_interval_s * 10) : options_.upload_interval_s;
+    lock.lock();
+    wake_.wait_for(lock, std::chrono::seconds(wait_s), [this] { return stopping_; });
+  }
+}
+
+}  // namespace mgw::analytics
