@@ -1101,6 +1101,18 @@ std::vector<std::string> QueryValues(std::string_view query, std::string_view na
 // exactly "chunked", Transfer-Encoding together with Content-Length, several Content-Length
 // values, several Host fields.
 std::string_view FramingProblem(const RequestHeader& header) {
+  // "Transfer_Encoding" / "Content_Length": CGI-style backends (HTTP_TRANSFER_ENCODING) read
+  // them as the framing headers and would frame the body differently from the gateway.
+  for (const auto& field : header) {
+    const std::string_view name = field.name_string();
+    if (name.find('_') != std::string_view::npos) {
+      std::string dashed(name);
+      std::replace(dashed.begin(), dashed.end(), '_', '-');
+      if (IEquals(dashed, "transfer-encoding") || IEquals(dashed, "content-length")) {
+        return "Transfer_Encoding or Content_Length (framing header spelled with '_')";
+      }
+    }
+  }
   int te_count = 0;
   for (const auto& field : Range(header.equal_range(http::field::transfer_encoding))) {
     ++te_count;
