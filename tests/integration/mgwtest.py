@@ -490,12 +490,13 @@ class _BackendHandler(http.server.BaseHTTPRequestHandler):
         with backend.lock:
             backend.requests.append(record)
             record["index"] = len(backend.requests)
+        record["complete"] = False  # until the whole body has arrived
         try:
             body, length, crc = self._read_body(0 if action.get("sink") else 1 << 20)
         except (ValueError, ConnectionError, OSError):
             self.close_connection = True
             return
-        record.update(body_bytes=length, body_crc32=crc)
+        record.update(body_bytes=length, body_crc32=crc, complete=True)
         if action.get("delay_ms"):
             time.sleep(action["delay_ms"] / 1000.0)
         if action.get("close"):
@@ -608,6 +609,29 @@ class Backend:
         with self.lock:
             return self.requests[-1] if self.requests else None
 
+    def requests_from(self, address):
+        """The requests the gateway forwarded for a client at `address` (X-Forwarded-For)."""
+        with self.lock:
+            return [r for r in self.requests
+                    if address in ",".join(header_values(r["headers"], "X-Forwarded-For")).split(", ")]
+
+    def requests_to(self, prefix):
+        with self.lock:
+            return [r for r in self.requests if r["target"].startswith(prefix)]
+
+    def wait_quiet(self, settle=0.3, timeout=10):
+        """Waits until no request has arrived for `settle` seconds (requests the gateway
+        forwarded just before are then recorded); returns the request count."""
+        deadline = time.monotonic() + timeout
+        count = self.request_count()
+        while time.monotonic() < deadline:
+            time.sleep(settle)
+            now = self.request_count()
+            if now == count:
+                return now
+            count = now
+        return count
+
     def reset(self):
         with self.lock:
             self.requests.clear()
@@ -656,9 +680,12 @@ class RawConnection:
     """A client socket that sends exact bytes and parses what comes back, for framing, pipelining
     and smuggling tests. Every read is bounded by `timeout` seconds."""
 
-    def __init__(self, port, timeout=10, tls_context=None, server_hostname="localhost"):
+    def __init__(self, port, timeout=10, tls_context=None, server_hostname="localhost", source=None):
+        """`source`: a loopback address to connect from (127.x.y.z), so that the backend can
+        tell which test connection a request came from by its X-Forwarded-For."""
         self.timeout = timeout
-        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                        source_address=(source, 0) if source else None)
         if tls_context is not None:
             sock = tls_context.wrap_socket(sock, server_hostname=server_hostname)
         self.sock = sock
