@@ -1,7 +1,8 @@
 # One helper per target kind so every target gets the same flags (Abseil style).
 #   mgw_cc_library(NAME x SRCS ... DEPS ...)        -> target mgw_x, alias mgw::x
 #   mgw_cc_binary(NAME x OUTPUT_NAME y SRCS ... DEPS ...)
-#   mgw_cc_test(NAME x SRCS ... DEPS ...)           -> gtest binary mgw_x, label "unit"
+#   mgw_cc_test(NAME x SRCS ... DEPS ... [TEST_PREFIX p.]) -> gtest binary mgw_x, label "unit";
+#                                                   CTest names "<p.><Suite>.<Test>"
 #   mgw_cc_benchmark(NAME x SRCS ... DEPS ...)
 include_guard(GLOBAL)
 
@@ -43,12 +44,13 @@ function(mgw_cc_binary)
 endfunction()
 
 function(mgw_cc_test)
-  cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(A "" "NAME;TEST_PREFIX" "SRCS;DEPS" ${ARGN})
   add_executable(mgw_${A_NAME} ${A_SRCS})
   target_link_libraries(mgw_${A_NAME} PRIVATE ${A_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   mgw_apply_flags(mgw_${A_NAME})
   include(GoogleTest)
   gtest_discover_tests(mgw_${A_NAME}
+    TEST_PREFIX "${A_TEST_PREFIX}"
     PROPERTIES LABELS unit ENVIRONMENT "MGW_SOURCE_DIR=${PROJECT_SOURCE_DIR};MGW_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared"
     DISCOVERY_TIMEOUT 60)
 endfunction()
