@@ -1,0 +1,173 @@
+#include "analytics/event.h"
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace mgw::analytics {
+namespace {
+
+Event FullEvent() {
+  Event e;
+  e.event_type = "response";
+  e.request_time = "2026-11-30T13:37:44.123Z";
+  e.correlation_id = "3f0c9a52-1b7e-4c1e-9d8e-0c7f2b9b6a11";
+  e.api_name = "Petstore";
+  e.api_version = "1.0.5";
+  e.api_context = "/petstore/v1";
+  e.api_resource_template = "/pets/{petId}";
+  e.http_method = "GET";
+  e.application_id = "42";
+  e.application_name = "app1";
+  e.key_type = "PRODUCTION";
+  e.user_name = "alice@carbon.super";
+  e.end_user_ip = "127.0.0.1";
+  e.user_agent = "curl/8.0";
+  e.proxy_response_code = 200;
+  e.target_response_code = 200;
+  e.response_latency_ms = 12.3456;
+  e.backend_latency_ms = 10.0;
+  e.request_size = 17;
+  e.response_size = 1234;
+  e.destination = "http://127.0.0.1:8080/v1";
+  return e;
+}
+
+boost::json::object Parse(const std::string& line) {
+  boost::json::error_code ec;
+  auto value = boost::json::parse(line, ec);
+  EXPECT_FALSE(ec) << ec.message() << " in " << line;
+  EXPECT_TRUE(value.is_object()) << line;
+  return value.is_object() ? value.get_object() : boost::json::object{};
+}
+
+TEST(AnalyticsEvent, IsOneLineWithTheWso2FieldNamesInOrder) {
+  const std::string line = ToJsonLine(FullEvent());
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "exactly one newline, at the end";
+  const auto o = Parse(line);
+  const std::vector<std::string> expected = {
+      "eventType",         "requestTime",        "correlationId",   "apiName",
+      "apiVersion",        "apiContext",         "apiResourceTemplate", "httpMethod",
+      "applicationId",     "applicationName",    "keyType",         "userName",
+      "endUserIP",         "userAgentHeader",    "proxyResponseCode", "targetResponseCode",
+      "responseLatency",   "backendLatency",     "requestSize",     "responseSize",
+      "errorCode",         "throttledOutReason", "destination"};
+  std::vector<std::string> keys;
+  for (const auto& kv : o) {
+    keys.emplace_back(kv.key());
+  }
+  EXPECT_EQ(keys, expected);
+}
+
+TEST(AnalyticsEvent, CarriesEveryValue) {
+  const auto o = Parse(ToJsonLine(FullEvent()));
+  EXPECT_EQ(o.at("eventType").as_string(), "response");
+  EXPECT_EQ(o.at("requestTime").as_string(), "2026-11-30T13:37:44.123Z");
+  EXPECT_EQ(o.at("correlationId").as_string(), "3f0c9a52-1b7e-4c1e-9d8e-0c7f2b9b6a11");
+  EXPECT_EQ(o.at("apiName").as_string(), "Petstore");
+  EXPECT_EQ(o.at("apiVersion").as_string(), "1.0.5");
+  EXPECT_EQ(o.at("apiContext").as_string(), "/petstore/v1");
+  EXPECT_EQ(o.at("apiResourceTemplate").as_string(), "/pets/{petId}");
+  EXPECT_EQ(o.at("httpMethod").as_string(), "GET");
+  EXPECT_EQ(o.at("applicationId").as_string(), "42");
+  EXPECT_EQ(o.at("applicationName").as_string(), "app1");
+  EXPECT_EQ(o.at("keyType").as_string(), "PRODUCTION");
+  EXPECT_EQ(o.at("userName").as_string(), "alice@carbon.super");
+  EXPECT_EQ(o.at("endUserIP").as_string(), "127.0.0.1");
+  EXPECT_EQ(o.at("userAgentHeader").as_string(), "curl/8.0");
+  EXPECT_EQ(o.at("proxyResponseCode").as_int64(), 200);
+  EXPECT_EQ(o.at("targetResponseCode").as_int64(), 200);
+  EXPECT_DOUBLE_EQ(o.at("responseLatency").to_number<double>(), 12.346);  // 3 decimals
+  EXPECT_DOUBLE_EQ(o.at("backendLatency").to_number<double>(), 10.0);
+  EXPECT_EQ(o.at("requestSize").as_int64(), 17);
+  EXPECT_EQ(o.at("responseSize").as_int64(), 1234);
+  EXPECT_TRUE(o.at("errorCode").is_null());
+  EXPECT_TRUE(o.at("throttledOutReason").is_null());
+  EXPECT_EQ(o.at("destination").as_string(), "http://127.0.0.1:8080/v1");
+}
+
+TEST(AnalyticsEvent, AbsentValuesAreNullNotEmptyOrZero) {
+  Event e;
+  e.event_type = "fault";
+  e.request_time = "2026-11-30T13:37:44.123Z";
+  e.correlation_id = "c";
+  e.http_method = "GET";
+  e.end_user_ip = "127.0.0.1";
+  e.proxy_response_code = 404;
+  e.error_code = 404;
+  const auto o = Parse(ToJsonLine(e));
+  for (const char* key : {"apiName", "apiVersion", "apiContext", "apiResourceTemplate", "applicationId",
+                          "applicationName", "keyType", "userName", "userAgentHeader",
+                          "targetResponseCode", "throttledOutReason", "destination"}) {
+    EXPECT_TRUE(o.at(key).is_null()) << key;
+  }
+  EXPECT_EQ(o.at("errorCode").as_int64(), 404);
+  EXPECT_EQ(o.at("proxyResponseCode").as_int64(), 404);
+  EXPECT_DOUBLE_EQ(o.at("backendLatency").to_number<double>(), 0.0);
+  EXPECT_EQ(o.at("requestSize").as_int64(), 0);
+}
+
+TEST(AnalyticsEvent, ThrottleAndFaultFields) {
+  Event e = FullEvent();
+  e.event_type = "throttle";
+  e.proxy_response_code = 429;
+  e.target_response_code = 0;
+  e.error_code = 900803;
+  e.throttled_out_reason = "application";
+  e.destination.clear();
+  const auto o = Parse(ToJsonLine(e));
+  EXPECT_EQ(o.at("eventType").as_string(), "throttle");
+  EXPECT_EQ(o.at("errorCode").as_int64(), 900803);
+  EXPECT_EQ(o.at("throttledOutReason").as_string(), "application");
+  EXPECT_TRUE(o.at("targetResponseCode").is_null());
+  EXPECT_TRUE(o.at("destination").is_null());
+}
+
+TEST(AnalyticsEvent, EscapesQuotesBackslashesAndControlCharacters) {
+  Event e = FullEvent();
+  e.user_agent = "a \"quoted\" \\ agent\nwith\r\nnewlines\tand\x01 control";
+  e.user_name = "ünïcødé ✓ 😀";
+  e.api_resource_template = "/x/{id}\"}";
+  const std::string line = ToJsonLine(e);
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "a newline inside a value must be escaped";
+  EXPECT_EQ(line.find('\r'), std::string::npos);
+  EXPECT_EQ(line.find('\x01'), std::string::npos);
+  const auto o = Parse(line);
+  EXPECT_EQ(o.at("userAgentHeader").as_string(), e.user_agent);
+  EXPECT_EQ(o.at("userName").as_string(), e.user_name);
+  EXPECT_EQ(o.at("apiResourceTemplate").as_string(), e.api_resource_template);
+}
+
+// Header values may carry any byte (obs-text); the line must stay valid UTF-8 JSON so that every
+// consumer (the collector, `mgw analytics summary`) can read it.
+TEST(AnalyticsEvent, InvalidUtf8IsReplacedSoTheLineStaysValidJson) {
+  Event e = FullEvent();
+  e.user_agent = std::string("bad \xff\xfe bytes \xc3 and a cut \xe2\x82");
+  e.user_name = std::string("ok \xc3\xa9 then \xed\xa0\x80 surrogate");
+  const std::string line = ToJsonLine(e);
+  const auto o = Parse(line);  // Boost.JSON rejects invalid UTF-8
+  ASSERT_TRUE(o.contains("userAgentHeader"));
+  const std::string agent(o.at("userAgentHeader").as_string());
+  EXPECT_EQ(agent.rfind("bad ", 0), 0u);
+  EXPECT_NE(agent.find("\xef\xbf\xbd"), std::string::npos) << "U+FFFD marks the replaced bytes";
+  EXPECT_NE(agent.find(" bytes "), std::string::npos);
+  const std::string user(o.at("userName").as_string());
+  EXPECT_NE(user.find("ok \xc3\xa9 then "), std::string::npos) << "valid sequences are kept";
+}
+
+TEST(AnalyticsEvent, NonFiniteLatenciesStillGiveValidJson) {
+  Event e = FullEvent();
+  e.response_latency_ms = std::numeric_limits<double>::infinity();
+  e.backend_latency_ms = std::numeric_limits<double>::quiet_NaN();
+  const auto o = Parse(ToJsonLine(e));
+  EXPECT_TRUE(o.at("responseLatency").is_number());
+  EXPECT_TRUE(o.at("backendLatency").is_number());
+}
+
+}  // namespace
+}  // namespace mgw::analytics
