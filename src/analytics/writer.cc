@@ -97,7 +97,18 @@ base::Status Writer::Start() {
   // A file left open by a previous run is closed now, so its events are kept and uploaded.
   const fs::path open = options_.dir / kOpenFileName;
   if (fs::exists(open, ec)) {
-    if (fs::file_size(open, ec) > 0) {
+    // A crash in the middle of a write may have left half a line at the end: keep whole lines.
+    std::uintmax_t keep = 0;
+    if (auto text = base::ReadFile(open)) {
+      const auto last = text->rfind('\n');
+      keep = last == std::string::npos ? 0 : last + 1;
+      if (keep < text->size()) {
+        base::LogWarn("analytics: " + std::to_string(text->size() - keep) +
+                      " bytes of an unfinished event dropped from " + open.string());
+        fs::resize_file(open, keep, ec);
+      }
+    }
+    if (keep > 0) {
       fs::rename(open, options_.dir / ClosedName(sequence_++), ec);
     } else {
       fs::remove(open, ec);
@@ -133,7 +144,8 @@ void Writer::Stop() {
     uploader_.join();
   }
   if (fd_ >= 0) {
-    DrainOnce();
+    while (DrainOnce()) {
+    }
     Rotate();
     ::close(fd_);
     fd_ = -1;
@@ -145,45 +157,55 @@ void Writer::Stop() {
   }
 }
 
-void Writer::DrainOnce() {
+bool Writer::DrainOnce() {
   std::vector<Event> batch;
   std::string buffer;
-  for (EventQueue* queue : queues_) {
-    batch.clear();
-    while (queue->PopInto(batch, 4096) > 0) {
-      for (const auto& event : batch) {
-        buffer += ToJsonLine(event);
-      }
-      batch.clear();
-      if (buffer.size() > (1 << 20)) {
+  std::uint64_t lines = 0;
+  bool more = false;
+  // Appends the buffered lines to the open file.
+  auto flush = [&] {
+    const char* data = buffer.data();
+    std::size_t left = buffer.size();
+    while (left > 0 && fd_ >= 0) {
+      const ssize_t n = ::write(fd_, data, left);
+      if (n <= 0) {
+        base::LogError(std::string("analytics: cannot write events: ") + std::strerror(errno));
         break;
       }
+      data += n;
+      left -= static_cast<std::size_t>(n);
     }
-  }
-  if (buffer.empty() || fd_ < 0) {
-    return;
-  }
-  // Rotate before the file would pass rotate_bytes (a file holds whole lines only).
-  if (file_bytes_ > 0 && file_bytes_ + static_cast<std::int64_t>(buffer.size()) > options_.rotate_bytes) {
-    Rotate();
-  }
-  const char* data = buffer.data();
-  std::size_t left = buffer.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd_, data, left);
-    if (n <= 0) {
-      base::LogError(std::string("analytics: cannot write events: ") + std::strerror(errno));
-      break;
+    file_bytes_ += static_cast<std::int64_t>(buffer.size() - left);
+    written_.fetch_add(lines);
+    buffer.clear();
+    lines = 0;
+  };
+  for (EventQueue* queue : queues_) {
+    // At most ~1 MiB per queue and pass, so that one busy worker does not starve the others.
+    std::size_t taken = 0;
+    batch.clear();
+    while (taken < (1 << 20) && queue->PopInto(batch, 4096) > 0) {
+      for (const auto& event : batch) {
+        std::string line = ToJsonLine(event);
+        // Rotate before the file would pass rotate_bytes: a file holds whole lines only.
+        const auto pending = file_bytes_ + static_cast<std::int64_t>(buffer.size());
+        if (pending > 0 && pending + static_cast<std::int64_t>(line.size()) > options_.rotate_bytes) {
+          flush();
+          Rotate();
+        }
+        taken += line.size();
+        buffer += line;
+        ++lines;
+        if (buffer.size() >= (1 << 18)) {
+          flush();
+        }
+      }
+      batch.clear();
     }
-    data += n;
-    left -= static_cast<std::size_t>(n);
+    more = more || !queue->Empty();
   }
-  file_bytes_ += static_cast<std::int64_t>(buffer.size() - left);
-  std::uint64_t lines = 0;
-  for (const char c : buffer) {
-    lines += c == '\n' ? 1 : 0;
-  }
-  written_.fetch_add(lines);
+  flush();
+  return more;
 }
 
 void Writer::Rotate() {
@@ -227,13 +249,16 @@ void Writer::EnforceDiskBound() {
 
 void Writer::WriteLoop() {
   std::unique_lock lock(mutex_);
+  bool more = false;
   while (!stopping_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(100));
+    if (!more) {
+      wake_.wait_for(lock, std::chrono::milliseconds(100));
+    }
     if (stopping_) {
       break;
     }
     lock.unlock();
-    DrainOnce();
+    more = DrainOnce();  // more queued than one pass takes: go on without waiting
     if (file_bytes_ >= options_.rotate_bytes ||
         (file_bytes_ > 0 && NowMs() - file_opened_ms_ >= options_.rotate_interval_s * 1000)) {
       Rotate();

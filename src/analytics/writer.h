@@ -52,7 +52,8 @@ class Writer {
  private:
   void WriteLoop();
   void UploadLoop();
-  void DrainOnce();
+  // Writes what is queued (up to ~1 MiB per queue); true when more is left.
+  bool DrainOnce();
   void Rotate();
   void EnforceDiskBound();
   bool UploadFile(const std::filesystem::path& path);

@@ -1,0 +1,165 @@
+#include "analytics/event_queue.h"
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace mgw::analytics {
+namespace {
+
+Event Numbered(std::uint64_t n) {
+  Event e;
+  e.correlation_id = std::to_string(n);
+  e.request_size = n;
+  return e;
+}
+
+TEST(AnalyticsEventQueue, PopsInPushOrder) {
+  EventQueue queue(8);
+  EXPECT_TRUE(queue.Empty());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(queue.Push(Numbered(i)));
+  }
+  EXPECT_FALSE(queue.Empty());
+  std::vector<Event> out;
+  EXPECT_EQ(queue.PopInto(out, 100), 5u);
+  ASSERT_EQ(out.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(out[i].correlation_id, std::to_string(i));
+  }
+  EXPECT_TRUE(queue.Empty());
+  EXPECT_EQ(queue.Dropped(), 0u);
+}
+
+TEST(AnalyticsEventQueue, PopIntoTakesAtMostMaxAndAppends) {
+  EventQueue queue(16);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(queue.Push(Numbered(i)));
+  }
+  std::vector<Event> out;
+  out.push_back(Numbered(999));
+  EXPECT_EQ(queue.PopInto(out, 4), 4u);
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[0].correlation_id, "999");
+  EXPECT_EQ(out[1].correlation_id, "0");
+  EXPECT_EQ(out[4].correlation_id, "3");
+  EXPECT_EQ(queue.PopInto(out, 0), 0u);
+  EXPECT_EQ(queue.PopInto(out, 100), 6u);
+  EXPECT_EQ(out.back().correlation_id, "9");
+  EXPECT_EQ(queue.PopInto(out, 100), 0u);
+}
+
+TEST(AnalyticsEventQueue, AFullQueueDropsAndCountsWithoutBlocking) {
+  EventQueue queue(3);  // rounded up to a power of two: 4 slots
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(queue.Push(Numbered(i))) << i;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 4; i < 14; ++i) {
+    EXPECT_FALSE(queue.Push(Numbered(i)));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(queue.Dropped(), 10u);
+  std::vector<Event> out;
+  EXPECT_EQ(queue.PopInto(out, 100), 4u);
+  EXPECT_EQ(out.back().correlation_id, "3") << "the queued events are kept, the new ones dropped";
+  // Room again: pushes succeed and the drop count stays.
+  EXPECT_TRUE(queue.Push(Numbered(100)));
+  EXPECT_EQ(queue.Dropped(), 10u);
+}
+
+TEST(AnalyticsEventQueue, WrapsAroundManyTimes) {
+  EventQueue queue(4);
+  std::vector<Event> out;
+  std::uint64_t next = 0;
+  for (int round = 0; round < 1000; ++round) {
+    ASSERT_TRUE(queue.Push(Numbered(2 * round)));
+    ASSERT_TRUE(queue.Push(Numbered(2 * round + 1)));
+    out.clear();
+    ASSERT_EQ(queue.PopInto(out, 8), 2u);
+    for (const auto& e : out) {
+      ASSERT_EQ(e.request_size, next++);
+    }
+  }
+  EXPECT_EQ(queue.Dropped(), 0u);
+}
+
+// One producer thread, one consumer thread: every event arrives once, in order. The producer
+// retries when the queue is full, so nothing is lost; each refused Push is counted as a drop.
+TEST(AnalyticsEventQueue, ProducerAndConsumerThreadsLoseNothing) {
+  constexpr std::uint64_t kEvents = 200000;
+  EventQueue queue(1024);
+  std::uint64_t refused = 0;
+  std::thread producer([&] {
+    for (std::uint64_t i = 0; i < kEvents; ++i) {
+      while (!queue.Push(Numbered(i))) {
+        ++refused;
+        std::this_thread::yield();
+      }
+    }
+  });
+  std::vector<Event> out;
+  std::uint64_t expected = 0;
+  bool in_order = true;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (expected < kEvents && std::chrono::steady_clock::now() < deadline) {
+    out.clear();
+    if (queue.PopInto(out, 257) == 0) {
+      std::this_thread::yield();
+      continue;
+    }
+    for (const auto& e : out) {
+      in_order = in_order && e.request_size == expected && e.correlation_id == std::to_string(expected);
+      ++expected;
+    }
+  }
+  producer.join();
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(expected, kEvents);
+  EXPECT_TRUE(queue.Empty());
+  EXPECT_EQ(queue.Dropped(), refused);
+}
+
+// A producer that never waits (the worker's way): what it was told was queued arrives, exactly
+// once, and what was refused is exactly the drop count.
+TEST(AnalyticsEventQueue, AcceptedPlusDroppedIsEverythingPushed) {
+  constexpr std::uint64_t kEvents = 100000;
+  EventQueue queue(64);
+  std::uint64_t accepted = 0;
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    for (std::uint64_t i = 0; i < kEvents; ++i) {
+      accepted += queue.Push(Numbered(i)) ? 1 : 0;
+    }
+    done.store(true);
+  });
+  std::vector<Event> out;
+  std::uint64_t received = 0;
+  std::uint64_t last = 0;
+  bool increasing = true;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const bool finished = done.load();
+    out.clear();
+    queue.PopInto(out, 16);
+    for (const auto& e : out) {
+      increasing = increasing && (received == 0 || e.request_size > last);
+      last = e.request_size;
+      ++received;
+    }
+    if (finished && queue.Empty()) {
+      break;
+    }
+  }
+  producer.join();
+  EXPECT_TRUE(increasing);
+  EXPECT_EQ(received, accepted);
+  EXPECT_EQ(accepted + queue.Dropped(), kEvents);
+}
+
+}  // namespace
+}  // namespace mgw::analytics
