@@ -74,6 +74,21 @@ TEST(CounterTable, AnHourWindowStartsOnTheHour) {
   EXPECT_EQ(state.reset_seconds, 3600);
 }
 
+// Workers read the clock independently: one may still be in the last millisecond of a window
+// when another has moved the counter on. The late request is counted in the newer window; it must
+// not restart the counter in the old one (which would hand out a fresh quota twice).
+TEST(CounterTable, ALateClockReadDoesNotRestartTheCounter) {
+  CounterTable table;
+  const Limit limit = PerWindow(2, 60);
+  const std::int64_t next_minute = kMinuteStartMs + 60'000;
+  EXPECT_EQ(Passes(table, "k", limit, next_minute, 2), 2);
+  EXPECT_EQ(Passes(table, "k", limit, next_minute - 1, 3), 0) << "the newer window is full";
+  EXPECT_EQ(Passes(table, "k", limit, next_minute + 1, 3), 0);
+  LevelState state;
+  table.TryAcquire("k", limit, next_minute - 1, state);
+  EXPECT_EQ(state.reset_seconds, 60) << "never more than the window";
+}
+
 TEST(CounterTable, KeysAndWindowsAreIndependent) {
   CounterTable table;
   const Limit limit = PerWindow(2, 60);
@@ -265,6 +280,31 @@ TEST(CounterTable, SizeStaysBoundedWhenThreadsFloodDistinctKeys) {
     thread.join();
   }
   EXPECT_LE(largest.load(), kMaxKeys);
+  EXPECT_LE(table.Size(), kMaxKeys);
+}
+
+// The eviction rule (docs/rate-limiting.md): a full table first drops counters whose window has
+// ended; then it drops the counter that matters least, the one with the fewest requests in its
+// window. A counter that is busy (here: exhausted) survives a flood of one-off keys, so the
+// flood cannot reset someone else's limit; the one-off keys push each other out.
+TEST(CounterTable, AFloodOfOneOffKeysDoesNotEvictBusyCounters) {
+  constexpr std::size_t kMaxKeys = 256;  // 4 per shard
+  constexpr int kBusy = 32;
+  CounterTable table(kMaxKeys);
+  const Limit limit = PerWindow(50, 60);
+  for (int b = 0; b < kBusy; ++b) {
+    ASSERT_EQ(Passes(table, "busy-" + std::to_string(b), limit, kEpochMs, 50), 50);
+  }
+  LevelState state;
+  for (int i = 0; i < 20'000; ++i) {
+    table.TryAcquire("flood-" + std::to_string(i), limit, kEpochMs, state);
+    if (i % 1000 == 999) {
+      for (int b = 0; b < kBusy; ++b) {
+        ASSERT_EQ(Passes(table, "busy-" + std::to_string(b), limit, kEpochMs, 1), 0)
+            << "busy-" << b << " after " << i + 1 << " flood keys";
+      }
+    }
+  }
   EXPECT_LE(table.Size(), kMaxKeys);
 }
 

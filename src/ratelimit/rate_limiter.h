@@ -56,7 +56,8 @@ class Policies {
 // counts a one-second window under "<key>#burst".
 Decision DecideLocal(CounterTable& table, const std::vector<Check>& checks, std::int64_t now_ms);
 
-// Fills in which state is the most restrictive (fewest remaining, then soonest reset).
+// Fills in which state is the most restrictive: the rejecting level when there is one, else the
+// fewest requests remaining, then the latest reset (the longest wait), then the first level.
 void MarkMostRestrictive(Decision& decision);
 
 }  // namespace mgw::ratelimit

@@ -79,6 +79,41 @@ void BM_DecideLocalFourLevelsLastRejects(benchmark::State& state) {
 }
 BENCHMARK(BM_DecideLocalFourLevelsLastRejects);
 
+// A flood of distinct keys into a full table (max_keys = 262,144): every request is a new key
+// and must make room. The cost of making room is what a key flood costs the gateway.
+void BM_NewKeyIntoAFullTable(benchmark::State& state) {
+  constexpr std::size_t kMaxKeys = 262'144;
+  CounterTable table(kMaxKeys);
+  LevelState level;
+  const Limit limit{100, 60, true, 0};
+  std::uint64_t i = 0;
+  while (table.Size() < kMaxKeys * 9 / 10 && i < 4 * kMaxKeys) {
+    table.TryAcquire("fill-" + std::to_string(i++), limit, kNowMs, level);
+  }
+  std::string key;
+  for (auto _ : state) {
+    key = "10.2." + std::to_string(i++) + ":/petstore/v1:1.0.5";
+    benchmark::DoNotOptimize(table.TryAcquire(key, limit, kNowMs, level));
+  }
+  state.counters["size"] = static_cast<double>(table.Size());
+}
+BENCHMARK(BM_NewKeyIntoAFullTable);
+
+// Sweep of a table of 262,144 live counters of which none has ended (the periodic sweep's cost
+// when there is nothing to reclaim).
+void BM_SweepNothingToReclaim(benchmark::State& state) {
+  CounterTable table(1'000'000);
+  LevelState level;
+  const Limit limit{100, 60, true, 0};
+  for (int i = 0; i < 262'144; ++i) {
+    table.TryAcquire("k-" + std::to_string(i), limit, kNowMs, level);
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(table.Sweep(kNowMs));
+  }
+}
+BENCHMARK(BM_SweepNothingToReclaim)->Unit(benchmark::kMillisecond);
+
 // Both threads on one key: the counter's cache line (and its shard) bounce between the cores.
 CounterTable* shared_table = nullptr;
 
