@@ -33,6 +33,15 @@ std::string Number(double value) {
   return buffer;
 }
 
+// Microseconds as seconds, exactly (no rounding to a few significant digits).
+std::string Seconds(std::uint64_t microseconds) {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%llu.%06llu",
+                static_cast<unsigned long long>(microseconds / 1000000),  // NOLINT(google-runtime-int)
+                static_cast<unsigned long long>(microseconds % 1000000));  // NOLINT(google-runtime-int)
+  return buffer;
+}
+
 }  // namespace
 
 MetricSlots::MetricSlots(const GatewayConfig& config) {
@@ -88,7 +97,8 @@ void MetricsShard::Record(int slot_index, int status, double seconds, double bac
   }
   Slot& slot = slots_[slot_index];
   bool counted = false;
-  for (int i = 0; i < Slot::kCodes; ++i) {
+  // 0 marks a free entry: a request that ended without a status (should not happen) is "other".
+  for (int i = 0; i < Slot::kCodes && status > 0; ++i) {
     const int code = slot.codes[i].load(std::memory_order_relaxed);
     if (code == status) {
       slot.counts[i].fetch_add(1, std::memory_order_relaxed);
@@ -181,8 +191,10 @@ std::string RenderMetrics(const MetricSlots& slots, const std::vector<const Metr
         out += std::string(name) + "_bucket{" + labels(s) + ",le=\"" + le + "\"} " +
                std::to_string(cumulative) + "\n";
       }
-      out += std::string(name) + "_sum{" + labels(s) + "} " + Number(static_cast<double>(sum_us) / 1e6) + "\n";
-      out += std::string(name) + "_count{" + labels(s) + "} " + std::to_string(count) + "\n";
+      out += std::string(name) + "_sum{" + labels(s) + "} " + Seconds(sum_us) + "\n";
+      // The +Inf bucket, not the separate counter: the worker may record between the two loads,
+      // and the format requires _count == the +Inf bucket.
+      out += std::string(name) + "_count{" + labels(s) + "} " + std::to_string(cumulative) + "\n";
     }
   };
   histogram("mgw_request_duration_seconds", "Time from the request's arrival to its answer.", false);
