@@ -1696,7 +1696,9 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
     auto [error, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     worker.idle_sessions.erase(&lowest);
     if (error) {
-      if (!IsQuietError(error) && buffer.size() > 0) {
+      // got_some(): the parser may have consumed every byte it was given (a Content-Length
+      // past max_body_bytes fails once the header is complete); the client still gets its 413.
+      if (!IsQuietError(error) && (buffer.size() > 0 || parser.got_some())) {
         co_await RejectUnparsed(worker, stream, buffer, error, peer_ip);
       }
       break;
