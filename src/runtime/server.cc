@@ -1631,7 +1631,8 @@ void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string&
 // Answers a request that could not be parsed, then the connection closes.
 template <class Stream>
 net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, const beast::flat_buffer& buffer,
-                                    error_code error, const std::string& peer_ip) {
+                                    error_code error, const std::string& peer_ip,
+                                    bool start_line_parsed) {
   const auto& config = worker.shared.config->config;
   Exchange exchange;
   exchange.start = Clock::now();
@@ -1642,8 +1643,10 @@ net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, const beast:
     // Too long: the request line alone (414) or the header fields (431)?
     const auto data = std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size());
     const auto line_end = data.find("\r\n");
-    const bool uri = line_end == std::string_view::npos ||
-                     line_end > static_cast<std::size_t>(config.server.max_uri_bytes);
+    // Once the request line is parsed Beast drops it from the buffer: then it is the fields.
+    const bool uri = !start_line_parsed &&
+                     (line_end == std::string_view::npos ||
+                      line_end > static_cast<std::size_t>(config.server.max_uri_bytes));
     if (uri) {
       co_await SendFault(stream, worker.shared, exchange, http::status::uri_too_long, 414,
                          "URI Too Long", "The request URI is too long", false, 11);
@@ -1699,7 +1702,8 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
       // got_some(): the parser may have consumed every byte it was given (a Content-Length
       // past max_body_bytes fails once the header is complete); the client still gets its 413.
       if (!IsQuietError(error) && (buffer.size() > 0 || parser.got_some())) {
-        co_await RejectUnparsed(worker, stream, buffer, error, peer_ip);
+        co_await RejectUnparsed(worker, stream, buffer, error, peer_ip,
+                                !parser.get().target().empty());
       }
       break;
     }
