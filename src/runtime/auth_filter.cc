@@ -416,6 +416,10 @@ net::awaitable<AuthDecision> Authenticator::Authenticate(AuthWorkerState& state,
                        false);
       }
       if (security::SplitCompact(token)) {
+        if (const auto generation = jwt_->KeyGeneration(); generation != state.jwt_key_generation) {
+          state.jwt.Clear();  // a key left a JWKS: what it signed is validated again
+          state.jwt_key_generation = generation;
+        }
         principal = state.jwt.Find(token, now, auth_.clock_skew_s);
         if (!principal) {
           auto result = co_await ValidateJwt(state, fetcher, token);

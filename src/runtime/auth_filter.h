@@ -50,6 +50,7 @@ struct AuthWorkerState {
   security::TokenCache basic;
   security::TokenCache api_keys;
   boost::asio::thread_pool& hash_pool;  // bcrypt and friends run here, not on the event loop
+  std::uint64_t jwt_key_generation = 0;  // JwtValidator::KeyGeneration() the jwt cache rests on
 };
 
 class Authenticator {

@@ -290,6 +290,17 @@ std::shared_ptr<const Key> Key::FromSecret(std::string secret, std::string kid,
   return key;
 }
 
+bool Key::SameAs(const Key& other) const {
+  if (type_ != other.type_ || kid_ != other.kid_ || declared_ != other.declared_) {
+    return false;
+  }
+  if (type_ == Type::kSecret) {
+    return secret_.size() == other.secret_.size() &&
+           CRYPTO_memcmp(secret_.data(), other.secret_.data(), secret_.size()) == 0;
+  }
+  return pkey_ != nullptr && other.pkey_ != nullptr && EVP_PKEY_eq(pkey_, other.pkey_) == 1;
+}
+
 bool Key::Supports(Algorithm algorithm) const {
   if (declared_ && *declared_ != algorithm) {
     return false;

@@ -57,6 +57,9 @@ class Key {
   int Bits() const { return bits_; }
   const std::optional<Algorithm>& DeclaredAlgorithm() const { return declared_; }
 
+  // True when both are the same key (same material, kid and declared algorithm).
+  bool SameAs(const Key& other) const;
+
   // True when this key may verify `algorithm`: the key type matches (an RSA key never acts as
   // an HMAC secret), RSA keys have at least 2048 bits, HMAC secrets are at least as long as
   // the hash, and a key whose JWK declared an "alg" is used with that algorithm only.

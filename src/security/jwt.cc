@@ -232,7 +232,24 @@ void JwtValidator::ReplaceJwks(int index, std::vector<KeyPtr> keys) {
       next->by_kid[key->Kid()] = std::move(key);
     }
   }
+  // A key withdrawn from the JWKS (or replaced under the same kid) ends the trust in what it
+  // signed, cached or not.
+  auto kept = [&](const KeyPtr& old_key) {
+    if (!old_key->Kid().empty()) {
+      const auto it = next->by_kid.find(old_key->Kid());
+      return it != next->by_kid.end() && it->second->SameAs(*old_key);
+    }
+    return std::any_of(next->anonymous.begin(), next->anonymous.end(),
+                       [&](const KeyPtr& k) { return k->SameAs(*old_key); });
+  };
+  bool withdrawn = !std::all_of(current->anonymous.begin(), current->anonymous.end(), kept);
+  for (const auto& [kid, key] : current->by_kid) {
+    withdrawn = withdrawn || !kept(key);
+  }
   issuer.keys.store(std::move(next));
+  if (withdrawn) {
+    key_generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
 }
 
 JwtResult JwtValidator::Validate(std::string_view token, std::int64_t now, std::int64_t skew_s) const {

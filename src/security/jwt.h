@@ -74,8 +74,13 @@ class JwtValidator {
   std::size_t IssuerCount() const { return issuers_.size(); }
   const bundle::JwtIssuer& IssuerConfig(int index) const { return issuers_[index]->config; }
 
-  // Replaces the JWKS keys of issuer `index` (certificate and secret keys are kept).
+  // Replaces the JWKS keys of issuer `index` (certificate and secret keys are kept). When a key
+  // of the previous JWKS is gone (or changed), KeyGeneration() moves on.
   void ReplaceJwks(int index, std::vector<KeyPtr> keys);
+
+  // Changes whenever a key was withdrawn from some issuer's JWKS: a principal cached under an
+  // older generation may rest on a key that is no longer trusted, and must be validated again.
+  std::uint64_t KeyGeneration() const { return key_generation_.load(std::memory_order_acquire); }
 
  private:
   struct Issuer {
@@ -86,6 +91,7 @@ class JwtValidator {
   std::vector<std::unique_ptr<Issuer>> issuers_;
   std::unordered_map<std::string, int> by_name_;
   std::vector<std::string> warnings_;
+  std::atomic<std::uint64_t> key_generation_{0};
 };
 
 }  // namespace mgw::security

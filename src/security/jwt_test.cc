@@ -452,6 +452,25 @@ TEST_F(JwtValidatorTest, ReplaceJwksRotatesKeysAndKeepsCertificates) {
       << "certificate keys survive a JWKS replacement";
 }
 
+TEST_F(JwtValidatorTest, KeyGenerationMovesOnlyWhenAKeyIsWithdrawn) {
+  JwtValidator validator({IssuerWithJwks()}, Environment);
+  const auto start = validator.KeyGeneration();
+  // The same keys again (a periodic refresh): nothing changes.
+  validator.ReplaceJwks(0, *KeysFromJwks(JwksOf({{"RSA-2048", "rsa"}, {"P-256", "ec"}, {"Ed25519", "ed"}})));
+  EXPECT_EQ(validator.KeyGeneration(), start);
+  // A key added: what the others signed stays valid.
+  validator.ReplaceJwks(
+      0, *KeysFromJwks(JwksOf({{"RSA-2048", "rsa"}, {"P-256", "ec"}, {"Ed25519", "ed"}, {"RSA-3072", "new"}})));
+  EXPECT_EQ(validator.KeyGeneration(), start);
+  // A key withdrawn.
+  validator.ReplaceJwks(0, *KeysFromJwks(JwksOf({{"RSA-2048", "rsa"}, {"P-256", "ec"}, {"RSA-3072", "new"}})));
+  const auto after_removal = validator.KeyGeneration();
+  EXPECT_NE(after_removal, start);
+  // Another key under a known kid.
+  validator.ReplaceJwks(0, *KeysFromJwks(JwksOf({{"RSA-3072", "rsa"}, {"P-256", "ec"}, {"RSA-3072", "new"}})));
+  EXPECT_NE(validator.KeyGeneration(), after_removal);
+}
+
 TEST_F(JwtValidatorTest, SplitCompactNeedsThreePartsWithHeaderAndPayload) {
   EXPECT_TRUE(SplitCompact("a.b.c").has_value());
   EXPECT_TRUE(SplitCompact("a.b.").has_value());

@@ -64,6 +64,12 @@ class TokenCache {
 
   std::size_t Size() const { return entries_.size(); }
 
+  void Clear() {
+    index_.clear();
+    entries_.clear();
+    negative_ = false;
+  }
+
  private:
   struct Entry {
     std::string token;

@@ -90,6 +90,18 @@ TEST(TokenCache, ReinsertingReplaces) {
   EXPECT_TRUE(cache.LastWasNegative());
 }
 
+TEST(TokenCache, ClearForgetsEverything) {
+  TokenCache cache(4);
+  cache.Insert("a", Expiring(0));
+  cache.Insert("b", nullptr, 10);
+  cache.Clear();
+  EXPECT_EQ(cache.Size(), 0u);
+  EXPECT_EQ(cache.Find("a", 1, 0), nullptr);
+  EXPECT_FALSE(cache.Contains("b"));
+  cache.Insert("c", Expiring(0));
+  EXPECT_NE(cache.Find("c", 1, 0), nullptr);
+}
+
 TEST(TokenCache, ZeroCapacityCachesNothing) {
   TokenCache cache(0);
   cache.Insert("a", Expiring(0));
