@@ -362,8 +362,17 @@ net::awaitable<AuthDecision> Authenticator::Authenticate(AuthWorkerState& state,
     std::string scheme(value.substr(0, space == std::string_view::npos ? 0 : space));
     std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    const std::string_view rest =
-        space == std::string_view::npos ? value : Trim(value.substr(space + 1));
+    std::string_view rest = space == std::string_view::npos ? value : Trim(value.substr(space + 1));
+    if (space == std::string_view::npos) {
+      // "Bearer" (or "Basic") alone is a scheme without credentials, not a token named "Bearer".
+      std::string word(value);
+      std::transform(word.begin(), word.end(), word.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (word == "bearer" || word == "basic") {
+        scheme = std::move(word);
+        rest = {};
+      }
+    }
     if (scheme == "basic") {
       if (!basic) {
         co_return deny(401, 900917, "Invalid Authentication scheme",
