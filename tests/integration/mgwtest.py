@@ -419,6 +419,9 @@ class _BackendHandler(http.server.BaseHTTPRequestHandler):
             super().finish()
         with self.server.backend.lock:
             self.server.backend.sockets.discard(self.request)
+        if isinstance(self.request, ssl.SSLSocket):  # the server closes only the plain socket
+            with contextlib.suppress(OSError):
+                self.request.close()
 
     def __getattr__(self, name):
         if name.startswith("do_"):
@@ -845,8 +848,10 @@ def make_self_signed(directory, name="server", cn="localhost"):
     return cert, key
 
 
-def make_ca_signed(directory, name="backend", cn="127.0.0.1"):
-    """A test CA and a certificate it signed for 127.0.0.1/localhost: (ca_cert, cert, key)."""
+def make_ca_signed(directory, name="backend", cn="127.0.0.1",
+                   san="DNS:localhost,IP:127.0.0.1"):
+    """A test CA and a certificate it signed (for 127.0.0.1/localhost unless `san` says
+    otherwise): (ca_cert, cert, key)."""
     os.makedirs(directory, exist_ok=True)
     ca_cert, ca_key = make_self_signed(directory, name + "-ca", cn="mgw test CA")
     # The CA made by make_self_signed has a SAN; that is harmless for a CA.
@@ -854,7 +859,7 @@ def make_ca_signed(directory, name="backend", cn="127.0.0.1"):
     csr = os.path.join(directory, name + ".csr")
     cert = os.path.join(directory, name + ".crt")
     ext = os.path.join(directory, name + ".ext")
-    write(ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    write(ext, f"subjectAltName={san}\nbasicConstraints=CA:FALSE\n")
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=" + cn)
     openssl("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",
             "-out", cert, "-days", "2", "-extfile", ext)
@@ -929,3 +934,179 @@ class SharedGatewayTestCase(unittest.TestCase):
             self.assertEqual(fault["message"], message, fault)
         self.assertIsInstance(fault["description"], str)
         return fault
+
+
+# ---------------------------------------------------------------------------------------------
+# Rate-limiting helpers (test_ratelimit.py): a real redis-server, tokens from `mgw token`, clients
+# bound to a chosen loopback address, and many requests over few connections.
+
+EXAMPLE_ISSUER = "https://localhost:9443/oauth2/token"
+EXAMPLE_ISSUER_KEY = os.path.join(SOURCE_DIR, "examples", "petstore", "dev-keys", "example-issuer.key")
+EXAMPLE_ISSUER_CERT = os.path.join(SOURCE_DIR, "examples", "petstore", "certs", "example-issuer.pem")
+
+
+def mint_token(app=None, apis=(), sub="admin", ttl=3600):
+    """A WSO2-shaped JWT from `mgw token` with the example issuer's dev key. `app` is
+    "NAME:TIER", each of `apis` "Title:Version:Tier"."""
+    args = ["token", "--key", EXAMPLE_ISSUER_KEY, "--sub", sub, "--ttl", str(ttl)]
+    if app:
+        args += ["--app", app]
+    for api in apis:
+        args += ["--api", api]
+    result = run_mgw(*args, timeout=60)
+    if result.returncode != 0:
+        raise AssertionError(f"mgw token failed: {result.stderr}")
+    return result.stdout.strip()
+
+
+class Redis:
+    """A redis-server on 127.0.0.1:<port> (no persistence), started and stopped by pid. Redis
+    rewrites its process title, so it is only ever found by the pid we started."""
+
+    def __init__(self, tmp, port=None):
+        self.dir = tempfile.mkdtemp(prefix="redis-", dir=tmp)
+        self.port = port or free_port()
+        self.process = None
+
+    def start(self, timeout=15):
+        self.process = Process(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", self.dir,
+                                "--daemonize", "no", "--loglevel", "warning"])
+        wait_until(lambda: self.command("PING") == "PONG", timeout=timeout, what="redis PING")
+        return self
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self, *args, timeout=5):
+        """One command over RESP on a fresh connection; returns the decoded reply (str, int,
+        list or None). Raises OSError when Redis cannot be reached."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            payload = b"*%d\r\n" % len(args)
+            for arg in args:
+                data = str(arg).encode()
+                payload += b"$%d\r\n%s\r\n" % (len(data), data)
+            s.sendall(payload)
+            reader = s.makefile("rb")
+            return self._read(reader)
+
+    def _read(self, reader):
+        line = reader.readline()
+        if not line:
+            raise ConnectionError("redis closed the connection")
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise AssertionError("redis error: " + rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = reader.read(n + 2)[:-2]
+            return data.decode("utf-8", "replace")
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._read(reader) for _ in range(n)]
+        raise AssertionError(f"unexpected redis reply {line!r}")
+
+    def clients(self):
+        """How many client connections Redis has, not counting the one asking."""
+        listing = self.command("CLIENT", "LIST")
+        return max(0, len([line for line in listing.splitlines() if line.strip()]) - 1)
+
+    def pause(self):
+        self.process.signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.signal(signal.SIGCONT)
+
+    def stop(self, timeout=10):
+        if self.process is not None:
+            self.resume()
+            self.process.stop(timeout=timeout)
+            self.process = None
+
+
+def start_redis(test, tmp=None, port=None):
+    if shutil.which("redis-server") is None:
+        raise unittest.SkipTest("redis-server is not installed (scripts/install-deps.sh installs it)")
+    redis = Redis(tmp or test.tmp, port=port).start()
+    test.addCleanup(redis.stop)
+    return redis
+
+
+def http_get_many(port, path, count, headers=None, source="127.0.0.1", timeout=30):
+    """Sends `count` GET requests over one keep-alive connection bound to `source`; returns the
+    statuses in order (a closed connection is reopened)."""
+    statuses = []
+    conn = None
+    deadline = time.monotonic() + timeout
+    while len(statuses) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{count} requests took more than {timeout}s")
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                              source_address=(source, 0))
+        try:
+            conn.request("GET", path, headers=headers or {})
+            response = conn.getresponse()
+            response.read()
+            statuses.append(response.status)
+            if response.will_close:
+                conn.close()
+                conn = None
+        except (ConnectionError, http.client.HTTPException):
+            conn.close()
+            conn = None
+    if conn is not None:
+        conn.close()
+    return statuses
+
+
+def pipelined_gets(port, requests, source="127.0.0.1", batch=100, timeout=60):
+    """Sends GET requests given as (path, headers dict) over one keep-alive connection bound to
+    `source`, `batch` at a time (HTTP/1.1 pipelining); returns the statuses in order."""
+    statuses = []
+    deadline = time.monotonic() + timeout
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
+    buffer = bytearray()
+    try:
+        for start in range(0, len(requests), batch):
+            chunk = requests[start:start + batch]
+            out = bytearray()
+            for path, headers in chunk:
+                out += f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+                for name, value in headers.items():
+                    out += f"{name}: {value}\r\n".encode()
+                out += b"\r\n"
+            sock.sendall(out)
+            want = len(statuses) + len(chunk)
+            while len(statuses) < want:
+                # Each response: a head with Content-Length, then that many body bytes.
+                end = buffer.find(b"\r\n\r\n")
+                if end >= 0:
+                    head = bytes(buffer[:end]).decode("latin-1")
+                    length = 0
+                    for line in head.split("\r\n")[1:]:
+                        name, _, value = line.partition(":")
+                        if name.strip().lower() == "content-length":
+                            length = int(value.strip())
+                    if len(buffer) >= end + 4 + length:
+                        statuses.append(int(head.split(" ", 2)[1]))
+                        del buffer[:end + 4 + length]
+                        continue
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("pipelined responses did not come in time")
+                sock.settimeout(left)
+                data = sock.recv(256 * 1024)
+                if not data:
+                    raise AssertionError(f"connection closed after {len(statuses)} responses")
+                buffer += data
+    finally:
+        sock.close()
+    return statuses
