@@ -922,6 +922,8 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
         response.keep_alive(false);
         co_await http::async_write(down, response, kTuple);
         exchange.status = static_cast<unsigned>(outcome.status);
+        exchange.error_code = outcome.code;  // a gateway-made answer: a fault event
+        exchange.bytes_sent = response.body().size();
         outcome.keep_alive = false;
       }
       co_return outcome;
@@ -1639,6 +1641,8 @@ net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, const beast:
   exchange.request_time = base::NowRfc3339();
   exchange.method = "-";
   exchange.log_path = "-";
+  // The answer, the access log and the analytics event share an id like every other request's.
+  exchange.correlation_id = NewCorrelationId(worker.rng);
   if (error == http::error::header_limit) {
     // Too long: the request line alone (414) or the header fields (431)?
     const auto data = std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size());
@@ -1721,6 +1725,8 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
     if (header_bytes > static_cast<std::size_t>(config.server.max_header_bytes)) {
       exchange.method = std::string(header.method_string());
       exchange.log_path = "-";
+      const auto id = header["X-Correlation-ID"];
+      exchange.correlation_id = IsSaneCorrelationId(id) ? std::string(id) : NewCorrelationId(worker.rng);
       co_await SendFault(stream, worker.shared, exchange,
                          http::status::request_header_fields_too_large, 431,
                          "Request Header Fields Too Large", "The request header is too large", false,
