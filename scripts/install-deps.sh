@@ -12,7 +12,7 @@ packages=(
   libhiredis-dev libnghttp2-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-yaml python3-jwt python3-cryptography curl openssl time
+  python3 python3-yaml python3-jwt python3-cryptography apache2-utils curl openssl time
   redis-server nginx-light haproxy wrk
 )
 
