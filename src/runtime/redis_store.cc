@@ -174,6 +174,13 @@ struct RedisStore::Impl {
     }
   }
 
+  // An answer ends the outage, whether it came on a new connection or on one that had stalled.
+  void ReportAnswer() {
+    if (health->outage.load(std::memory_order_relaxed) && health->outage.exchange(false)) {
+      base::LogInfo("Redis at " + target.host + ":" + target.port + " is reachable again");
+    }
+  }
+
   net::awaitable<void> Flush() {
     if (writing) {
       co_return;
@@ -287,9 +294,7 @@ struct RedisStore::Impl {
         co_return false;
       }
     }
-    if (health->outage.exchange(false)) {
-      base::LogInfo("Redis at " + target.host + ":" + target.port + " is reachable again");
-    }
+    ReportAnswer();
     co_return true;
   }
 };
@@ -355,6 +360,7 @@ net::awaitable<std::optional<ratelimit::Decision>> RedisStore::Decide(
     }
     co_return std::nullopt;
   }
+  impl_->ReportAnswer();
   ratelimit::Decision decision;
   decision.states.resize(checks.size());
   const auto rejected_entry = static_cast<int>(reply->element[0]->integer) - 1;
