@@ -76,6 +76,12 @@ struct SlistDeleter {
 
 std::size_t DiscardBody(char*, std::size_t size, std::size_t count, void*) { return size * count; }
 
+// libcurl calls this about once a second (and on progress): non-zero aborts the transfer, so a
+// collector that never answers does not hold up Stop().
+int AbortWhenStopping(void* stopping, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(stopping)->load() ? 1 : 0;
+}
+
 }  // namespace
 
 bool IsClosedEventFile(const fs::path& path) {
@@ -136,6 +142,7 @@ void Writer::Stop() {
     }
     stopping_ = true;
   }
+  abort_uploads_.store(true);
   wake_.notify_all();
   if (writer_.joinable()) {
     writer_.join();
@@ -295,6 +302,9 @@ bool Writer::UploadFile(const fs::path& path) {
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &DiscardBody);
+  curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, &AbortWhenStopping);
+  curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &abort_uploads_);
   const CURLcode code = curl_easy_perform(curl.get());
   long status = 0;  // NOLINT(google-runtime-int): libcurl's type
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);

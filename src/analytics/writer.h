@@ -65,6 +65,7 @@ class Writer {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::atomic<bool> abort_uploads_{false};  // set by Stop(): an upload in flight gives up
 
   int fd_ = -1;
   std::int64_t file_bytes_ = 0;

@@ -1,5 +1,8 @@
 #include "analytics/writer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -475,6 +478,45 @@ TEST(AnalyticsWriter, AnUnreachableCollectorKeepsFilesAndStopIsPrompt) {
   EXPECT_EQ(writer.FilesUploaded(), 0u);
   const auto c = Collect(tmp.path());
   ExpectExactly(c.ids, 5);
+}
+
+// A collector that takes the connection but never answers: Stop() must not wait for the upload's
+// timeout (the gateway's drain would overrun by up to a minute).
+TEST(AnalyticsWriter, StopAbortsAnUploadTheCollectorNeverAnswers) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);  // connections complete in the backlog; none is accepted
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const int port = ntohs(address.sin_port);
+
+  TempDir tmp;
+  EventQueue queue(64);
+  auto options = Options(tmp.path());
+  options.rotate_interval_s = 1;
+  options.upload_url = "http://127.0.0.1:" + std::to_string(port) + "/collect";
+  options.upload_interval_s = 1;
+  Writer writer(options, {&queue});
+  ASSERT_TRUE(writer.Start());
+  for (std::uint64_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(queue.Push(Numbered(i)));
+  }
+  // The file is closed after ~1 s and the uploader starts its POST at its next turn (~1 s).
+  ASSERT_TRUE(WaitFor([&] { return !ClosedFiles(tmp.path()).empty(); }, seconds(10)));
+  std::this_thread::sleep_for(milliseconds(2500));
+  const auto start = Clock::now();
+  writer.Stop();
+  const auto took = Clock::now() - start;
+  ::close(listener);
+  EXPECT_LT(took, seconds(3)) << "Stop() waited "
+                              << std::chrono::duration_cast<milliseconds>(took).count() << " ms";
+  EXPECT_EQ(writer.FilesUploaded(), 0u);
+  ExpectExactly(Collect(tmp.path()).ids, 5);
 }
 
 }  // namespace
