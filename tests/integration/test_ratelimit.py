@@ -126,6 +126,11 @@ class LevelsTest(unittest.TestCase):
             "exact.json": mock_api("Exact", "/exact", {"/r": "Exact"}, secured=True),
             "burst.json": mock_api("Burst", "/burst", {"/r": "BurstThree"}, secured=True),
         }
+        cls.backend = mgwtest.Backend("backend")
+        cls.addClassCleanup(cls.backend.stop)
+        definitions["proxied.json"] = openapi("Proxied", "/proxied", {"/r": {"get": {
+            "x-wso2-throttling-tier": "Two", "responses": {"200": {"description": "ok"}}}}},
+            production=cls.backend.url("/b"))
         cls.gateway = mgwtest.Gateway(cls.tmp, definitions, mgw_toml=JWT_TOML,
                                       files=issuer_files(), policies=LEVEL_POLICIES).build()
         cls.gateway.start()  # two workers
@@ -223,6 +228,21 @@ class LevelsTest(unittest.TestCase):
             else:
                 self.assertNotIn("retry-after", headers)
         self.assertEqual(seen, [200] * 3 + [429] * 3)
+
+    def test_proxied_responses_carry_the_headers_and_rejected_requests_stay_at_the_gateway(self):
+        before = self.backend.request_count()
+        for i in range(3):
+            status, headers, body = self.get("/proxied/r")
+            self.assertEqual(headers.get("x-ratelimit-limit"), "2", headers)
+            self.assertEqual(headers.get("x-ratelimit-remaining"), str(max(0, 1 - i)))
+            self.assertIn("ratelimit-policy", headers)
+            self.assertIn("ratelimit", headers)
+            if i < 2:
+                self.assertEqual(status, 200, body)
+                self.assertEqual(json.loads(body)["path"], "/b/r", "answered by the backend")
+            else:
+                self.assertThrottled(status, body, 900802)
+        self.assertEqual(self.backend.request_count() - before, 2)
 
     def test_the_most_restrictive_level_is_reported(self):
         # /hdr/free has the subscription level only (its count is per client address and API,
