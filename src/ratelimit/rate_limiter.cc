@@ -87,38 +87,36 @@ void MarkMostRestrictive(Decision& decision) {
 Decision DecideLocal(CounterTable& table, const std::vector<Check>& checks, std::int64_t now_ms) {
   Decision decision;
   decision.states.resize(checks.size());
-  std::size_t acquired = 0;
-  std::vector<bool> burst_acquired(checks.size(), false);
+  std::size_t acquired = 0;  // levels (and their bursts) fully counted so far
   for (; acquired < checks.size(); ++acquired) {
     const Check& check = checks[acquired];
-    if (check.limit->burst > 0) {
-      const Limit burst{check.limit->burst, 1, true, 0};
-      LevelState burst_state;
-      if (!table.TryAcquire(check.key + "#burst", burst, now_ms, burst_state)) {
-        decision.allowed = false;
-        decision.rejected = static_cast<int>(acquired);
-        decision.states[acquired] = burst_state;
+    const Limit& limit = *check.limit;
+    if (limit.burst > 0) {
+      const Limit burst{limit.burst, 1, true, 0};
+      if (!table.TryAcquire(check.key + "#burst", burst, now_ms, decision.states[acquired])) {
         break;
       }
-      burst_acquired[acquired] = true;
-    }
-    if (!table.TryAcquire(check.key, *check.limit, now_ms, decision.states[acquired])) {
-      if (burst_acquired[acquired]) {
-        table.Release(check.key + "#burst", Limit{check.limit->burst, 1, true, 0}, now_ms);
+      if (!table.TryAcquire(check.key, limit, now_ms, decision.states[acquired])) {
+        table.Release(check.key + "#burst", burst, now_ms);
+        break;
       }
-      decision.allowed = false;
-      decision.rejected = static_cast<int>(acquired);
+    } else if (!table.TryAcquire(check.key, limit, now_ms, decision.states[acquired])) {
       break;
     }
   }
-  if (!decision.allowed) {
+  if (acquired < checks.size()) {
+    decision.allowed = false;
+    decision.rejected = static_cast<int>(acquired);
     // All or nothing: the levels that counted this request give the count back.
     for (std::size_t i = 0; i < acquired; ++i) {
-      table.Release(checks[i].key, *checks[i].limit, now_ms);
-      if (burst_acquired[i]) {
-        table.Release(checks[i].key + "#burst", Limit{checks[i].limit->burst, 1, true, 0}, now_ms);
+      const Limit& limit = *checks[i].limit;
+      table.Release(checks[i].key, limit, now_ms);
+      if (limit.burst > 0) {
+        table.Release(checks[i].key + "#burst", Limit{limit.burst, 1, true, 0}, now_ms);
       }
-      decision.states[i].remaining += 1;
+      if (!decision.states[i].over_quota) {  // a count past the limit stays past it
+        decision.states[i].remaining += 1;
+      }
     }
   }
   MarkMostRestrictive(decision);
