@@ -1,10 +1,7 @@
 #include "analytics/event.h"
 
-#include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
-
-#include <boost/json.hpp>
 
 namespace mgw::analytics {
 namespace {
@@ -44,33 +41,67 @@ std::size_t Utf8SequenceAt(const std::string& text, std::size_t i) {
   return length;
 }
 
-// Header values may hold any byte; the line must stay valid UTF-8, so each byte that does not
-// start a valid sequence becomes U+FFFD.
-std::string ValidUtf8(const std::string& text) {
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t length = Utf8SequenceAt(text, i);
-    if (length == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(text, i, length);
-      i += length;
-    }
-  }
-  return out;
-}
-
-// Serialised by hand: field order is fixed and latencies print as plain decimals (3 places).
+// Appends `text` as a JSON string. Serialised by hand (this runs once per request): `"` and `\`
+// are escaped, control characters become \n, \t, ... or \u00XX, and -- header values may hold any
+// byte -- each byte that does not start a valid UTF-8 sequence becomes U+FFFD, so the line stays
+// valid UTF-8 JSON.
 void AppendString(std::string& out, const std::string& text) {
-  const bool ascii = std::all_of(text.begin(), text.end(),
-                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (ascii) {
-    out += boost::json::serialize(boost::json::string_view(text));
-  } else {
-    out += boost::json::serialize(boost::json::string_view(ValidUtf8(text)));
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t i = 0;
+  std::size_t plain = 0;  // start of the run of bytes copied as they are
+  auto flush = [&] {
+    out.append(text, plain, i - plain);
+  };
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      const std::size_t length = Utf8SequenceAt(text, i);
+      if (length > 0) {
+        i += length;
+        continue;
+      }
+      flush();
+      out += "\xEF\xBF\xBD";
+      plain = ++i;
+      continue;
+    }
+    flush();
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default: {
+        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(escaped, sizeof escaped);
+      }
+    }
+    plain = ++i;
   }
+  flush();
+  out += '"';
 }
 
 void AppendTextOrNull(std::string& out, const std::string& text) {
@@ -81,19 +112,44 @@ void AppendTextOrNull(std::string& out, const std::string& text) {
   }
 }
 
+// Plain decimal with 3 places ("12.346"); non-finite values (never expected) as 0.
 void AppendDecimal(std::string& out, double value) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.3f", std::isfinite(value) ? value : 0.0);
-  out += buffer;
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, std::isfinite(value) ? value : 0.0,
+                                    std::chars_format::fixed, 3);
+  out.append(buffer, result.ec == std::errc() ? result.ptr : buffer);
+}
+
+template <class Integer>
+void AppendInteger(std::string& out, Integer value) {
+  char buffer[24];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, result.ptr);
+}
+
+// 0 means "none" for these fields.
+void AppendIntegerOrNull(std::string& out, int value) {
+  if (value == 0) {
+    out += "null";
+  } else {
+    AppendInteger(out, value);
+  }
 }
 
 }  // namespace
 
-std::string ToJsonLine(const Event& e) {
+std::string ToJsonLine(const Event& event) {
   std::string out;
   out.reserve(640);
+  AppendJsonLine(event, out);
+  return out;
+}
+
+void AppendJsonLine(const Event& e, std::string& out) {
+  bool first = true;
   auto key = [&](const char* name) {
-    out += out.empty() ? "{\"" : ",\"";
+    out += first ? "{\"" : ",\"";
+    first = false;
     out += name;
     out += "\":";
   };
@@ -126,25 +182,24 @@ std::string ToJsonLine(const Event& e) {
   key("userAgentHeader");
   AppendTextOrNull(out, e.user_agent);
   key("proxyResponseCode");
-  out += std::to_string(e.proxy_response_code);
+  AppendInteger(out, e.proxy_response_code);
   key("targetResponseCode");
-  out += e.target_response_code == 0 ? std::string("null") : std::to_string(e.target_response_code);
+  AppendIntegerOrNull(out, e.target_response_code);
   key("responseLatency");
   AppendDecimal(out, e.response_latency_ms);
   key("backendLatency");
   AppendDecimal(out, e.backend_latency_ms);
   key("requestSize");
-  out += std::to_string(e.request_size);
+  AppendInteger(out, e.request_size);
   key("responseSize");
-  out += std::to_string(e.response_size);
+  AppendInteger(out, e.response_size);
   key("errorCode");
-  out += e.error_code == 0 ? std::string("null") : std::to_string(e.error_code);
+  AppendIntegerOrNull(out, e.error_code);
   key("throttledOutReason");
   AppendTextOrNull(out, e.throttled_out_reason);
   key("destination");
   AppendTextOrNull(out, e.destination);
   out += "}\n";
-  return out;
 }
 
 }  // namespace mgw::analytics

@@ -35,5 +35,7 @@ struct Event {
 
 // The event as one JSON line (with the trailing newline).
 std::string ToJsonLine(const Event& event);
+// The same, appended to `out` (no allocation when `out` has room).
+void AppendJsonLine(const Event& event, std::string& out);
 
 }  // namespace mgw::analytics

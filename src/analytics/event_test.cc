@@ -160,6 +160,56 @@ TEST(AnalyticsEvent, InvalidUtf8IsReplacedSoTheLineStaysValidJson) {
   EXPECT_NE(user.find("ok \xc3\xa9 then "), std::string::npos) << "valid sequences are kept";
 }
 
+TEST(AnalyticsEvent, ControlCharactersUseTheShortOrUnicodeEscapes) {
+  Event e = FullEvent();
+  e.user_agent = std::string("a\x01" "b\x1f\"\\\b\f\n\r\t\x7f/", 13);
+  const std::string line = ToJsonLine(e);
+  EXPECT_NE(line.find(R"("userAgentHeader":"a\u0001b\u001f\"\\\b\f\n\r\t)" "\x7f" R"(/")"),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(Parse(line).at("userAgentHeader").as_string(), e.user_agent);
+}
+
+// Any text made of valid UTF-8 comes back unchanged; any bytes at all give a parseable line.
+TEST(AnalyticsEvent, RandomTextRoundTrips) {
+  const std::vector<std::string> pieces = {
+      "a", "Z", " ", "~", "\"", "\\", "/", "\n", "\t", std::string(1, '\0'), "\x01", "\x1f", "\x7f",
+      "\xc3\xa9", "\xe2\x9c\x93", "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"};
+  std::uint64_t state = 88172645463325252ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 2000; ++round) {
+    std::string valid;
+    std::string bytes;
+    const int n = static_cast<int>(next() % 40);
+    for (int i = 0; i < n; ++i) {
+      valid += pieces[next() % pieces.size()];
+      bytes += static_cast<char>(next() & 0xFF);
+    }
+    Event e = FullEvent();
+    e.user_agent = valid;
+    e.user_name = bytes;
+    const auto o = Parse(ToJsonLine(e));
+    ASSERT_TRUE(o.contains("userAgentHeader")) << round;
+    if (valid.empty()) {
+      EXPECT_TRUE(o.at("userAgentHeader").is_null());
+    } else {
+      ASSERT_EQ(o.at("userAgentHeader").as_string(), valid) << round;
+    }
+    ASSERT_TRUE(o.at("userName").is_string() || bytes.empty()) << round;
+  }
+}
+
+TEST(AnalyticsEvent, AppendJsonLineAppends) {
+  std::string out = "previous\n";
+  AppendJsonLine(FullEvent(), out);
+  EXPECT_EQ(out, "previous\n" + ToJsonLine(FullEvent()));
+}
+
 TEST(AnalyticsEvent, NonFiniteLatenciesStillGiveValidJson) {
   Event e = FullEvent();
   e.response_latency_ms = std::numeric_limits<double>::infinity();

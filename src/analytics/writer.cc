@@ -187,13 +187,15 @@ bool Writer::DrainOnce() {
     buffer.clear();
     lines = 0;
   };
+  std::string line;
   for (EventQueue* queue : queues_) {
     // At most ~1 MiB per queue and pass, so that one busy worker does not starve the others.
     std::size_t taken = 0;
     batch.clear();
     while (taken < (1 << 20) && queue->PopInto(batch, 4096) > 0) {
       for (const auto& event : batch) {
-        std::string line = ToJsonLine(event);
+        line.clear();
+        AppendJsonLine(event, line);
         // Rotate before the file would pass rotate_bytes: a file holds whole lines only.
         const auto pending = file_bytes_ + static_cast<std::int64_t>(buffer.size());
         if (pending > 0 && pending + static_cast<std::int64_t>(line.size()) > options_.rotate_bytes) {
