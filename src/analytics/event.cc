@@ -127,6 +127,12 @@ void AppendInteger(std::string& out, Integer value) {
   out.append(buffer, result.ptr);
 }
 
+// A key with its punctuation (`,"apiName":`), appended without a strlen.
+template <std::size_t N>
+void Key(std::string& out, const char (&literal)[N]) {
+  out.append(literal, N - 1);
+}
+
 // 0 means "none" for these fields.
 void AppendIntegerOrNull(std::string& out, int value) {
   if (value == 0) {
@@ -146,58 +152,51 @@ std::string ToJsonLine(const Event& event) {
 }
 
 void AppendJsonLine(const Event& e, std::string& out) {
-  bool first = true;
-  auto key = [&](const char* name) {
-    out += first ? "{\"" : ",\"";
-    first = false;
-    out += name;
-    out += "\":";
-  };
-  key("eventType");
+  Key(out, "{\"eventType\":");
   AppendString(out, e.event_type);
-  key("requestTime");
+  Key(out, ",\"requestTime\":");
   AppendString(out, e.request_time);
-  key("correlationId");
+  Key(out, ",\"correlationId\":");
   AppendString(out, e.correlation_id);
-  key("apiName");
+  Key(out, ",\"apiName\":");
   AppendTextOrNull(out, e.api_name);
-  key("apiVersion");
+  Key(out, ",\"apiVersion\":");
   AppendTextOrNull(out, e.api_version);
-  key("apiContext");
+  Key(out, ",\"apiContext\":");
   AppendTextOrNull(out, e.api_context);
-  key("apiResourceTemplate");
+  Key(out, ",\"apiResourceTemplate\":");
   AppendTextOrNull(out, e.api_resource_template);
-  key("httpMethod");
+  Key(out, ",\"httpMethod\":");
   AppendString(out, e.http_method);
-  key("applicationId");
+  Key(out, ",\"applicationId\":");
   AppendTextOrNull(out, e.application_id);
-  key("applicationName");
+  Key(out, ",\"applicationName\":");
   AppendTextOrNull(out, e.application_name);
-  key("keyType");
+  Key(out, ",\"keyType\":");
   AppendTextOrNull(out, e.key_type);
-  key("userName");
+  Key(out, ",\"userName\":");
   AppendTextOrNull(out, e.user_name);
-  key("endUserIP");
+  Key(out, ",\"endUserIP\":");
   AppendString(out, e.end_user_ip);
-  key("userAgentHeader");
+  Key(out, ",\"userAgentHeader\":");
   AppendTextOrNull(out, e.user_agent);
-  key("proxyResponseCode");
+  Key(out, ",\"proxyResponseCode\":");
   AppendInteger(out, e.proxy_response_code);
-  key("targetResponseCode");
+  Key(out, ",\"targetResponseCode\":");
   AppendIntegerOrNull(out, e.target_response_code);
-  key("responseLatency");
+  Key(out, ",\"responseLatency\":");
   AppendDecimal(out, e.response_latency_ms);
-  key("backendLatency");
+  Key(out, ",\"backendLatency\":");
   AppendDecimal(out, e.backend_latency_ms);
-  key("requestSize");
+  Key(out, ",\"requestSize\":");
   AppendInteger(out, e.request_size);
-  key("responseSize");
+  Key(out, ",\"responseSize\":");
   AppendInteger(out, e.response_size);
-  key("errorCode");
+  Key(out, ",\"errorCode\":");
   AppendIntegerOrNull(out, e.error_code);
-  key("throttledOutReason");
+  Key(out, ",\"throttledOutReason\":");
   AppendTextOrNull(out, e.throttled_out_reason);
-  key("destination");
+  Key(out, ",\"destination\":");
   AppendTextOrNull(out, e.destination);
   out += "}\n";
 }
