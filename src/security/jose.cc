@@ -534,6 +534,8 @@ base::Result<std::vector<KeyPtr>> KeysFromPem(std::string_view pem) {
       }
     } else if (block == "PUBLIC KEY") {
       pkey = d2i_PUBKEY(nullptr, &cursor, length);
+    } else if (block == "RSA PUBLIC KEY") {
+      pkey = d2i_PublicKey(EVP_PKEY_RSA, nullptr, &cursor, length);  // PKCS#1 RSAPublicKey
     }
     OPENSSL_free(name);
     OPENSSL_free(header);
