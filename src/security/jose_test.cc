@@ -1,5 +1,6 @@
 #include "security/jose.h"
 
+#include <openssl/encoder.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -286,6 +287,26 @@ TEST(KeysFromPem, ReadsCertificatesAndPublicKeys) {
   EXPECT_TRUE(VerifySignature(Algorithm::kRs256, *(*keys)[0], "m", *signature));
   EXPECT_FALSE(KeysFromPem("no pem here").has_value());
   EXPECT_FALSE(KeysFromPem(testing::PrivatePem("P-256")).has_value()) << "a private key is not a trust anchor";
+}
+
+TEST(KeysFromPem, ReadsPkcs1RsaPublicKeys) {
+  // "-----BEGIN RSA PUBLIC KEY-----" (PKCS#1), as `openssl rsa -RSAPublicKey_out` writes it; the
+  // build accepts such files, so the runtime must read them.
+  OSSL_ENCODER_CTX* encoder = OSSL_ENCODER_CTX_new_for_pkey(GeneratedKey("RSA-2048"), EVP_PKEY_PUBLIC_KEY, "PEM",
+                                                            "type-specific", nullptr);
+  ASSERT_NE(encoder, nullptr);
+  unsigned char* data = nullptr;
+  std::size_t length = 0;
+  ASSERT_EQ(OSSL_ENCODER_to_data(encoder, &data, &length), 1);
+  OSSL_ENCODER_CTX_free(encoder);
+  const std::string pem(reinterpret_cast<char*>(data), length);
+  OPENSSL_free(data);
+  ASSERT_NE(pem.find("BEGIN RSA PUBLIC KEY"), std::string::npos) << pem;
+  auto keys = KeysFromPem(pem);
+  ASSERT_TRUE(keys.has_value()) << keys.error().message;
+  ASSERT_EQ(keys->size(), 1u);
+  const auto signature = Sign(Algorithm::kRs256, *PrivateKey("RSA-2048"), "m");
+  EXPECT_TRUE(VerifySignature(Algorithm::kRs256, *keys->front(), "m", *signature));
 }
 
 TEST(PrivateKeyFromPem, ReadsWhatOpenSslWrote) {
