@@ -146,6 +146,8 @@ struct Worker : HttpFetcher {
   AccessLog access_log;
   std::mt19937_64 rng;
   std::vector<std::size_t> order_scratch;
+  // Reused body buffers: no allocation, zeroing or page faults per proxied request.
+  std::vector<std::unique_ptr<char[]>> free_chunks;
   AuthWorkerState auth;
   std::unique_ptr<RedisStore> redis;
   std::unique_ptr<MetricsShard> metrics;
@@ -206,6 +208,23 @@ IteratorRange<Iterator> Range(std::pair<Iterator, Iterator> range) {
   return {range};
 }
 
+// ASCII case-insensitive compare without locale lookups.
+bool IEqualsName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    x = (x >= 'A' && x <= 'Z') ? static_cast<char>(x + 32) : x;
+    y = (y >= 'A' && y <= 'Z') ? static_cast<char>(y + 32) : y;
+    if (x != y) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -223,12 +242,43 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-bool IsHopByHop(std::string_view name) {
-  static constexpr std::string_view kHop[] = {"connection", "keep-alive", "proxy-authenticate",
-                                              "proxy-authorization", "te", "trailer",
-                                              "transfer-encoding", "upgrade", "proxy-connection"};
-  return std::any_of(std::begin(kHop), std::end(kHop), [&](std::string_view h) { return IEquals(h, name); });
+// Headers the proxy never forwards as they are, decided from Beast's field enum (no string
+// compares for known fields).
+enum class FieldRole { kForward, kHopByHop, kGatewaySets, kForwardedFor };
+
+FieldRole RoleOf(http::field field, std::string_view name) {
+  switch (field) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_authenticate:
+    case http::field::proxy_authorization:
+    case http::field::te:
+    case http::field::trailer:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+    case http::field::proxy_connection:
+      return FieldRole::kHopByHop;
+    case http::field::host:
+    case http::field::expect:
+    case http::field::content_length:
+      return FieldRole::kGatewaySets;
+    case http::field::unknown:
+      break;
+    default:
+      return FieldRole::kForward;
+  }
+  if (name.size() >= 15 && (name[0] == 'x' || name[0] == 'X')) {
+    if (IEqualsName(name, "x-forwarded-for")) {
+      return FieldRole::kForwardedFor;
+    }
+    if (IEqualsName(name, "x-forwarded-proto") || IEqualsName(name, "x-forwarded-host") ||
+        IEqualsName(name, "x-correlation-id")) {
+      return FieldRole::kGatewaySets;
+    }
+  }
+  return FieldRole::kForward;
 }
+
 
 // Header names listed in Connection: are hop-by-hop too.
 std::vector<std::string> ConnectionTokens(const RequestHeader& header) {
@@ -639,7 +689,12 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   if (request.method() == http::verb::unknown) {
     up.method_string(request.method_string());
   }
-  const auto connection_tokens = ConnectionTokens(request);
+  // Only a Connection header naming more than keep-alive / close lists extra hop-by-hop headers.
+  std::vector<std::string> connection_tokens;
+  if (const auto connection = request[http::field::connection];
+      !connection.empty() && !IEqualsName(connection, "keep-alive") && !IEqualsName(connection, "close")) {
+    connection_tokens = ConnectionTokens(request);
+  }
   // Credentials the gateway validated stay with the gateway (auth.remove_auth_header).
   const bool remove_auth = config.auth.remove_auth_header && strip_credentials;
   const std::string& auth_header = exchange.api_model->auth_header.empty()
@@ -648,23 +703,27 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   std::string forwarded_for;
   for (const auto& field : request) {
     const std::string_view name = field.name_string();
-    if (IsHopByHop(name) || IEquals(name, "host") || IEquals(name, "expect") ||
-        IEquals(name, "x-forwarded-for") || IEquals(name, "x-forwarded-proto") ||
-        IEquals(name, "x-forwarded-host") || IEquals(name, "x-correlation-id") ||
-        IEquals(name, "content-length")) {
-      if (IEquals(name, "x-forwarded-for")) {
-        forwarded_for += (forwarded_for.empty() ? "" : ", ") + std::string(field.value());
-      }
+    const FieldRole role = RoleOf(field.name(), name);
+    if (role == FieldRole::kForwardedFor) {
+      forwarded_for += (forwarded_for.empty() ? "" : ", ") + std::string(field.value());
       continue;
     }
-    if (remove_auth && IEquals(name, auth_header)) {
+    if (role != FieldRole::kForward) {
       continue;
     }
-    if (std::any_of(connection_tokens.begin(), connection_tokens.end(),
-                    [&](const std::string& t) { return IEquals(t, name); })) {
+    if (remove_auth && IEqualsName(name, auth_header)) {
       continue;
     }
-    up.insert(field.name_string(), field.value());
+    if (!connection_tokens.empty() &&
+        std::any_of(connection_tokens.begin(), connection_tokens.end(),
+                    [&](const std::string& t) { return IEqualsName(t, name); })) {
+      continue;
+    }
+    if (field.name() != http::field::unknown) {
+      up.insert(field.name(), field.value());
+    } else {
+      up.insert(name, field.value());
+    }
   }
   forwarded_for += (forwarded_for.empty() ? "" : ", ") + std::string(peer_ip);
   up.set("X-Forwarded-For", forwarded_for);
@@ -692,7 +751,27 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   const int max_attempts = 1 + std::max(0, retry.count);
   std::chrono::milliseconds interval(retry.interval_ms);
   bool body_sent = false;
-  std::unique_ptr<char[]> chunk;
+  // A body buffer from the worker's pool, returned when this request is done.
+  struct ChunkLease {
+    Worker& worker;
+    std::unique_ptr<char[]> buffer;
+    char* Get() {
+      if (!buffer) {
+        if (!worker.free_chunks.empty()) {
+          buffer = std::move(worker.free_chunks.back());
+          worker.free_chunks.pop_back();
+        } else {
+          buffer.reset(new char[kChunkBytes]);  // NOLINT: uninitialised on purpose
+        }
+      }
+      return buffer.get();
+    }
+    ~ChunkLease() {
+      if (buffer && worker.free_chunks.size() < 64) {
+        worker.free_chunks.push_back(std::move(buffer));
+      }
+    }
+  } chunk{worker, nullptr};
 
   std::size_t moved_on = 0;  // targets skipped because they refused the connection
   bool moving_on = false;
@@ -767,13 +846,10 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           co_await http::async_write(down, go_on, kTuple);
         }
         body_sent = true;
-        if (!chunk) {
-          chunk = std::make_unique<char[]>(kChunkBytes);
-        }
         bool body_error = false;
         error_code client_error;  // why reading the client's body failed, if it did
         while (!parser.is_done()) {
-          request.body().data = chunk.get();
+          request.body().data = chunk.Get();
           request.body().size = kChunkBytes;
           beast::get_lowest_layer(down).expires_after(
               std::chrono::milliseconds(config.server.idle_timeout_ms));
@@ -793,7 +869,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           if (parser.chunked()) {
             exchange.request_bytes += got;
           }
-          up.body().data = chunk.get();
+          up.body().data = chunk.Get();
           up.body().size = got;
           up.body().more = !parser.is_done();
           connection->Lowest().expires_after(timeout);
@@ -957,6 +1033,10 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     out.reason(response.reason());
     const auto response_tokens = [&] {
       std::vector<std::string> tokens;
+      const auto listed = response[http::field::connection];
+      if (listed.empty() || IEqualsName(listed, "keep-alive") || IEqualsName(listed, "close")) {
+        return tokens;
+      }
       for (const auto& field : Range(response.equal_range(http::field::connection))) {
         std::string_view value = field.value();
         while (!value.empty()) {
@@ -972,12 +1052,19 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     }();
     for (const auto& field : response) {
       const std::string_view name = field.name_string();
-      if (IsHopByHop(name) || IEquals(name, "content-length") || IEquals(name, "x-correlation-id") ||
-          std::any_of(response_tokens.begin(), response_tokens.end(),
-                      [&](const std::string& t) { return IEquals(t, name); })) {
+      const FieldRole role = RoleOf(field.name(), name);
+      if (role == FieldRole::kHopByHop || field.name() == http::field::content_length ||
+          (role == FieldRole::kGatewaySets && IEqualsName(name, "x-correlation-id")) ||
+          (!response_tokens.empty() &&
+           std::any_of(response_tokens.begin(), response_tokens.end(),
+                       [&](const std::string& t) { return IEqualsName(t, name); }))) {
         continue;
       }
-      out.insert(field.name_string(), field.value());
+      if (field.name() != http::field::unknown) {
+        out.insert(field.name(), field.value());
+      } else {
+        out.insert(name, field.value());
+      }
     }
     out.set("X-Correlation-ID", exchange.correlation_id);
     AddCorsHeaders(out, exchange);
@@ -999,20 +1086,20 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     out.body().data = nullptr;
     out.body().size = 0;
     out.body().more = !no_body;
-    beast::get_lowest_layer(down).expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
-    auto [header_error, header_bytes] = co_await http::async_write_header(down, down_serializer, kTuple);
     exchange.status = status;
-    if (header_error) {
-      outcome.keep_alive = false;
-      co_return outcome;
+    if (no_body) {
+      beast::get_lowest_layer(down).expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
+      auto [header_error, header_bytes] = co_await http::async_write_header(down, down_serializer, kTuple);
+      if (header_error) {
+        outcome.keep_alive = false;
+        co_return outcome;
+      }
     }
     bool upstream_complete = no_body || response_parser.is_done();
     if (!no_body) {
-      if (!chunk) {
-        chunk = std::make_unique<char[]>(kChunkBytes);
-      }
+      // The header goes out with the first body chunk: one write, not two.
       while (!response_parser.is_done()) {
-        response.body().data = chunk.get();
+        response.body().data = chunk.Get();
         response.body().size = kChunkBytes;
         connection->Lowest().expires_after(timeout);
         auto [read_error, n] = co_await std::visit(
@@ -1026,7 +1113,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           co_return outcome;
         }
         const std::size_t got = kChunkBytes - response.body().size;
-        out.body().data = chunk.get();
+        out.body().data = chunk.Get();
         out.body().size = got;
         out.body().more = !response_parser.is_done() && !read_error;
         beast::get_lowest_layer(down).expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
