@@ -328,6 +328,13 @@ void Writer::UploadLoop() {
         }
       }
       if (!UploadFile(file)) {
+        std::error_code gone;
+        if (abort_uploads_.load()) {
+          break;  // Stop() aborted it: the file stays for the next run
+        }
+        if (!fs::exists(file, gone)) {
+          continue;  // dropped by max_disk_bytes meanwhile (counted there): not an outage
+        }
         failed = true;
         upload_failures_.fetch_add(1);
         break;  // keep the order: try again later, starting with this file

@@ -516,6 +516,7 @@ TEST(AnalyticsWriter, StopAbortsAnUploadTheCollectorNeverAnswers) {
   EXPECT_LT(took, seconds(3)) << "Stop() waited "
                               << std::chrono::duration_cast<milliseconds>(took).count() << " ms";
   EXPECT_EQ(writer.FilesUploaded(), 0u);
+  EXPECT_EQ(writer.UploadFailures(), 0u) << "an aborted upload is not a collector failure";
   ExpectExactly(Collect(tmp.path()).ids, 5);
 }
 

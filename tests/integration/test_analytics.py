@@ -781,6 +781,7 @@ class Collector:
     def __init__(self, port=None):
         self.port = port or free_port()
         self.mode = "fail"
+        self.delay_s = 0
         self.lock = threading.Lock()
         self.attempts = 0
         self.failures = 0
@@ -808,6 +809,8 @@ class Collector:
                 with collector.lock:
                     collector.attempts += 1
                     mode = collector.mode
+                if collector.delay_s:
+                    time.sleep(collector.delay_s)
                 if mode != "ok":
                     with collector.lock:
                         collector.failures += 1
@@ -909,6 +912,30 @@ class UploadTest(GatewayTestCase):
         self.assertEqual(output.count("does not accept uploads"), 1)
         self.assertEqual(output.count("uploads to the collector resumed"), 1)
         self.assertEqual(closed_files(self.dir), [])
+
+    def test_files_dropped_by_the_disk_bound_during_an_upload_are_not_an_outage(self):
+        # A slow collector and a small disk bound: while one file is being sent, files the
+        # uploader listed earlier are dropped as the oldest. That is not a collector failure.
+        collector = Collector()
+        collector.mode = "ok"
+        collector.delay_s = 0.3
+        collector.start()
+        self.addCleanup(collector.stop)
+        self.start(f"--analytics.upload_url={collector.url()}", "--analytics.upload_interval_s=1",
+                   "--analytics.rotate_bytes=2048", "--analytics.max_disk_bytes=6144", workers=1)
+        deadline = time.monotonic() + 6
+        i = 0
+        while time.monotonic() < deadline:
+            self.gateway.request("GET", "/shop/mock", headers={"X-Correlation-ID": f"d-{i}"})
+            i += 1
+        dropped = metric(scrape(self.gateway), "mgw_analytics_files_dropped_total")
+        output = self.gateway.output()
+        self.assertEqual(self.gateway.stop(), 0)
+        self.assertGreater(dropped, 0, "the test needs files dropped by the bound")
+        self.assertEqual(collector.failures, 0)
+        self.assertFalse("does not accept uploads" in output, "an outage was reported")
+        self.assertEqual(collector.problems, [])
+        self.assertEqual(max(collector.batches.values() or [1]), 1)
 
     def test_files_written_at_stop_are_uploaded_at_the_next_start(self):
         collector = Collector()
