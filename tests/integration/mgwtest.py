@@ -791,11 +791,12 @@ class RawConnection:
         return response
 
     def read_final_response(self, head=False, timeout=None):
-        """Like read_response, skipping interim 1xx answers."""
-        while True:
+        """Like read_response, skipping interim 1xx answers (at most 20)."""
+        for _ in range(21):
             response = self.read_response(head=head, timeout=timeout)
             if response is None or response.status >= 200 or response.status == 101:
                 return response
+        raise AssertionError("more than 20 interim responses")
 
     def closed(self, timeout=5):
         """True when the peer closes the connection within `timeout` s (pending bytes ignored)."""

@@ -54,7 +54,7 @@ class DrainTest(mgwtest.TempDirTestCase):
         idle.send(b"GET /echo/idle HTTP/1.1\r\nHost: x\r\n\r\n")
         self.assertEqual(idle.read_response().status, 200)  # now idle, kept alive
 
-        thread, result = self.slow_request_in_background(2000)
+        thread, result = self.slow_request_in_background(3000)
         self.gateway.process.signal(sig)
         mgwtest.wait_until(lambda: self.gateway.ready_status() == 503, timeout=5, interval=0.02,
                            what="/ready to answer 503 while draining")

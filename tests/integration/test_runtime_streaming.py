@@ -130,7 +130,8 @@ class StreamingTest(mgwtest.SharedGatewayTestCase):
             response = connection.getresponse()
             self.assertEqual(response.status, 200)
             self.assertEqual(response.getheader("Content-Length"), str(GIB))
-            while True:
+            deadline = time.monotonic() + 600
+            while total <= GIB and time.monotonic() < deadline:
                 block = response.read(1 << 20)
                 if not block:
                     break
