@@ -150,6 +150,12 @@ class RoutingTest(mgwtest.SharedGatewayTestCase):
         # "shop%2Fv1" is not the base path /shop/v1.
         self.assertNotForwarded("/shop%2Fv1/items/42")
 
+    def test_encoded_dot_dot_slash_stays_one_segment_under_the_base(self):
+        # "..%2F..%2Fsecret" is one segment (data), not two steps up: forwarded, still encoded,
+        # below the endpoint's path.
+        seen = self.forwarded("/shop/v1/tree/..%2F..%2Fsecret")
+        self.assertEqual(seen["target"], "/backend-base/tree/..%2F..%2Fsecret")
+
     def test_encoded_unreserved_characters_are_decoded(self):
         seen = self.forwarded("/shop/v1/items/%41bc%7e")
         self.assertEqual(seen["target"], "/backend-base/items/Abc~")
