@@ -232,6 +232,8 @@ class Load:
                 break
             cid = f"{self.prefix}-{worker}-{i}"
             path = self.paths[(worker * self.per_thread + i) % len(self.paths)]
+            if self.errors:
+                break  # the gateway is gone (or broken): stop sending
             for attempt in range(3):
                 try:
                     if conn is None:
@@ -707,6 +709,22 @@ class RotationTest(GatewayTestCase):
             self.assertLessEqual(os.path.getsize(path), 4096, path)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "current.jsonl.open")))
 
+    def test_a_stop_during_load_keeps_an_event_for_every_answered_request(self):
+        self.start("--analytics.rotate_bytes=8192")
+        load = Load(self.gateway.port, ["/shop/mock", "/shop/items/1"], threads=4, per_thread=100000)
+        runner = threading.Thread(target=load.run)
+        runner.start()
+        wait_until(lambda: len(load.results) >= 500, timeout=30, what="500 answers")
+        self.assertEqual(self.gateway.stop(), 0)  # SIGTERM in the middle of the load
+        runner.join(timeout=200)
+        self.assertFalse(runner.is_alive())
+        answered = {cid for cid, status, _ in load.results if status == 200}
+        self.assertGreaterEqual(len(answered), 500)
+        ids = by_correlation(read_events(self.dir))
+        self.assertTrue(all(len(v) == 1 for v in ids.values()))
+        self.assertEqual(answered - set(ids), set(), "answered requests without an event")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "current.jsonl.open")))
+
     def test_rotation_by_time(self):
         self.start("--analytics.rotate_interval_s=1")
         for i in range(5):
@@ -1049,6 +1067,15 @@ class DisabledTest(GatewayTestCase):
         self.assertEqual(metric(samples, "mgw_analytics_events_written_total"), 0)
         self.assertEqual(self.gateway.stop(), 0)
         self.assertFalse(os.path.exists(self.dir))
+
+    def test_an_unusable_folder_stops_the_start(self):
+        blocker = os.path.join(self.tmp, "file")
+        with open(blocker, "w", encoding="utf-8") as f:
+            f.write("x")
+        self.gateway.start(f"--analytics.dir={blocker}/analytics", wait=False)
+        code = self.gateway.process.wait(timeout=30)
+        self.assertEqual(code, 1)
+        self.assertIn("analytics.dir", self.gateway.output())
 
 if __name__ == "__main__":
     unittest.main()
