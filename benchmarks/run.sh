@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmark in one command: installs what it needs (Debian packages), builds mgw in release
+# mode, then measures mgw side by side with nginx and haproxy doing the same proxying on loopback
+# (alternating runs A B A B so machine drift cancels), plus memory, start-up, build time and the
+# Google Benchmark micro-benchmarks, and writes benchmarks/RESULTS.md. Bounded: about 10 minutes.
+#
+#   bash benchmarks/run.sh                 # ROUNDS=3 DURATION=8 by default
+#   ROUNDS=5 DURATION=10 bash benchmarks/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+exec timeout 1500 /usr/bin/python3 benchmarks/run_proxy.py "$@"
