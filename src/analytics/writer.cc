@@ -39,6 +39,18 @@ std::string ClosedName(std::uint64_t sequence) {
   return name;
 }
 
+// A closed-file path that does not exist yet: a rename must never replace earlier events (two
+// writers of one process can close files within the same millisecond).
+fs::path FreshClosedPath(const fs::path& dir, std::uint64_t& sequence) {
+  std::error_code ec;
+  for (;;) {
+    fs::path candidate = dir / ClosedName(sequence++);
+    if (!fs::exists(candidate, ec)) {
+      return candidate;
+    }
+  }
+}
+
 std::vector<fs::path> ClosedFiles(const fs::path& dir) {
   std::vector<fs::path> files;
   std::error_code ec;
@@ -115,7 +127,7 @@ base::Status Writer::Start() {
       }
     }
     if (keep > 0) {
-      fs::rename(open, options_.dir / ClosedName(sequence_++), ec);
+      fs::rename(open, FreshClosedPath(options_.dir, sequence_), ec);
     } else {
       fs::remove(open, ec);
     }
@@ -226,7 +238,7 @@ void Writer::Rotate() {
   ::close(fd_);
   std::error_code ec;
   const fs::path open = options_.dir / kOpenFileName;
-  fs::rename(open, options_.dir / ClosedName(sequence_++), ec);
+  fs::rename(open, FreshClosedPath(options_.dir, sequence_), ec);
   if (ec) {
     base::LogError("analytics: cannot close the event file: " + ec.message());
   }
