@@ -50,6 +50,7 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kChunkBytes = 32 * 1024;
 constexpr std::size_t kMaxDiscardBytes = 1 << 20;
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kTrustIdleFor = std::chrono::seconds(1);
 
 using RequestParser = http::request_parser<http::buffer_body>;
 using RequestHeader = http::request_header<>;
@@ -498,7 +499,11 @@ std::unique_ptr<UpstreamConnection> TakePooled(Worker& worker, const std::string
   while (!idle.empty()) {
     std::unique_ptr<UpstreamConnection> connection = std::move(idle.back());
     idle.pop_back();
-    if (now - connection->idle_since < max_idle && LooksAlive(*connection)) {
+    // A connection used within the last second is taken as it is (a backend that closed it in
+    // that window fails the exchange before any byte is read, which is retried on a new
+    // connection); older ones are checked with a non-blocking peek, one syscall.
+    const bool recent = now - connection->idle_since < kTrustIdleFor;
+    if (now - connection->idle_since < max_idle && (recent || LooksAlive(*connection))) {
       connection->reused = true;
       return connection;
     }
