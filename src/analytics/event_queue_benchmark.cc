@@ -10,6 +10,21 @@
 
 namespace {
 
+// A typical event of a proxied request (what FinishExchange builds).
+mgw::analytics::Event SampleEvent() {
+  mgw::analytics::Event event;
+  event.event_type = "response";
+  event.request_time = "2026-11-30T13:37:44.123Z";
+  event.correlation_id = "8c8dda7d-1b63-41f0-9f5b-57c93e9784f2";
+  event.api_name = "Swagger Petstore";
+  event.api_version = "1.0.0";
+  event.api_context = "/petstore/v1";
+  event.api_resource_template = "/pets/{petId}";
+  event.http_method = "GET";
+  event.proxy_response_code = 200;
+  return event;
+}
+
 void BM_AnalyticsEnqueue(benchmark::State& state) {
   mgw::analytics::EventQueue queue(64 * 1024);
   std::atomic<bool> stop{false};
@@ -21,17 +36,7 @@ void BM_AnalyticsEnqueue(benchmark::State& state) {
     }
   });
   for (auto _ : state) {
-    mgw::analytics::Event event;
-    event.event_type = "response";
-    event.request_time = "2026-11-30T13:37:44.123Z";
-    event.correlation_id = "8c8dda7d-1b63-41f0-9f5b-57c93e9784f2";
-    event.api_name = "Swagger Petstore";
-    event.api_version = "1.0.0";
-    event.api_context = "/petstore/v1";
-    event.api_resource_template = "/pets/{petId}";
-    event.http_method = "GET";
-    event.proxy_response_code = 200;
-    benchmark::DoNotOptimize(queue.Push(std::move(event)));
+    benchmark::DoNotOptimize(queue.Push(SampleEvent()));
   }
   stop.store(true);
   drainer.join();
@@ -40,16 +45,7 @@ void BM_AnalyticsEnqueue(benchmark::State& state) {
 BENCHMARK(BM_AnalyticsEnqueue);
 
 void BM_EventToJsonLine(benchmark::State& state) {
-  mgw::analytics::Event event;
-  event.event_type = "response";
-  event.request_time = "2026-11-30T13:37:44.123Z";
-  event.correlation_id = "8c8dda7d-1b63-41f0-9f5b-57c93e9784f2";
-  event.api_name = "Swagger Petstore";
-  event.api_version = "1.0.0";
-  event.api_context = "/petstore/v1";
-  event.api_resource_template = "/pets/{petId}";
-  event.http_method = "GET";
-  event.proxy_response_code = 200;
+  mgw::analytics::Event event = SampleEvent();
   event.response_latency_ms = 0.123;
   for (auto _ : state) {
     benchmark::DoNotOptimize(mgw::analytics::ToJsonLine(event));

@@ -226,13 +226,6 @@ bool IEqualsName(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
@@ -372,7 +365,7 @@ std::string AllowedOrigin(const bundle::Cors& cors, std::string_view origin) {
     if (allowed == "*") {
       return cors.allow_credentials ? std::string(origin) : std::string("*");
     }
-    if (IEquals(allowed, origin)) {
+    if (IEqualsName(allowed, origin)) {
       return std::string(origin);
     }
   }
@@ -679,7 +672,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   const bool idempotent = IsIdempotent(request.method());
   const auto& retry = group.Config().retry;
   const auto timeout = std::chrono::milliseconds(group.Config().timeout_ms);
-  const bool expects_continue = IEquals(request[http::field::expect], "100-continue");
+  const bool expects_continue = IEqualsName(request[http::field::expect], "100-continue");
   CircuitBreaker* breaker = group.Breaker();
 
   ProxyOutcome outcome;
@@ -1202,7 +1195,7 @@ std::string_view FramingProblem(const RequestHeader& header) {
     if (name.find('_') != std::string_view::npos) {
       std::string dashed(name);
       std::replace(dashed.begin(), dashed.end(), '_', '-');
-      if (IEquals(dashed, "transfer-encoding") || IEquals(dashed, "content-length")) {
+      if (IEqualsName(dashed, "transfer-encoding") || IEqualsName(dashed, "content-length")) {
         return "Transfer_Encoding or Content_Length (framing header spelled with '_')";
       }
     }
@@ -1210,7 +1203,7 @@ std::string_view FramingProblem(const RequestHeader& header) {
   int te_count = 0;
   for (const auto& field : Range(header.equal_range(http::field::transfer_encoding))) {
     ++te_count;
-    if (!IEquals(Trim(field.value()), "chunked")) {
+    if (!IEqualsName(Trim(field.value()), "chunked")) {
       return "unsupported Transfer-Encoding";
     }
   }
@@ -1413,7 +1406,7 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   }
 
   const bool body_pending = !parser.is_done();
-  const bool expects_continue = IEquals(request[http::field::expect], "100-continue");
+  const bool expects_continue = IEqualsName(request[http::field::expect], "100-continue");
   // After a local answer, the rest of the body must be read (or the connection closed).
   auto finish_local = [&](bool keep) -> net::awaitable<bool> {
     if (!keep) {
@@ -1535,7 +1528,7 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
     for (const auto& location : resource.security.api_keys) {
       if (location.in == "header") {
         for (const auto& field : Range(request.equal_range(location.name))) {
-          if (!IEquals(location.name, header_name)) {
+          if (!IEqualsName(location.name, header_name)) {
             input.api_keys.push_back(field.value());
           }
         }

@@ -903,7 +903,7 @@ class SharedGatewayTestCase(unittest.TestCase):
 
     @classmethod
     def definitions(cls, backend):
-        raise NotImplementedError
+        raise TypeError(f"{cls.__name__} must define definitions(backend)")
 
     @classmethod
     def setUpClass(cls):
