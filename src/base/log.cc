@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <string>
 
@@ -38,20 +40,31 @@ bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed) && level != LogLevel::kOff;
 }
 
-std::string NowRfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[40];
-  const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buffer, n);
-  char millis[8];
-  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
-  out += millis;
+std::string FormatRfc3339(std::chrono::system_clock::time_point time) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  const std::int64_t seconds = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+  const int millis = static_cast<int>(ms - seconds * 1000);
+  // gmtime_r + strftime cost about a microsecond; requests arrive many times per second.
+  thread_local std::int64_t cached_seconds = INT64_MIN;
+  thread_local char cached[32];
+  thread_local std::size_t cached_size = 0;
+  if (seconds != cached_seconds) {
+    const std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    cached_size = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_seconds = seconds;
+  }
+  std::string out;
+  out.reserve(cached_size + 5);
+  out.append(cached, cached_size);
+  char tail[8];
+  std::snprintf(tail, sizeof tail, ".%03dZ", millis);
+  out += tail;
   return out;
 }
+
+std::string NowRfc3339() { return FormatRfc3339(std::chrono::system_clock::now()); }
 
 void Log(LogLevel level, std::string_view message) {
   if (!LogEnabled(level)) {

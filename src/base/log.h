@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -24,5 +25,8 @@ inline void LogError(std::string_view message) { Log(LogLevel::kError, message);
 
 // The current UTC time as RFC 3339 with milliseconds: 2026-11-30T13:37:44.123Z.
 std::string NowRfc3339();
+
+// `time` as RFC 3339 UTC with milliseconds (the date part is formatted once per second per thread).
+std::string FormatRfc3339(std::chrono::system_clock::time_point time);
 
 }  // namespace mgw::base

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <limits>
@@ -16,6 +18,7 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <optional>
+#include <span>
 #include <variant>
 
 #include <boost/asio.hpp>
@@ -143,7 +146,9 @@ struct Worker : HttpFetcher {
   std::unique_ptr<ssl::context> client_tls;
   std::unique_ptr<ssl::context> client_tls_no_verify;
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> pool;
-  std::unordered_set<beast::tcp_stream*> idle_sessions;
+  // Client connections of this worker, each with its "waiting for a request" flag (drain closes
+  // the waiting ones). Registered once per connection, not per request.
+  std::unordered_map<beast::tcp_stream*, const bool*> sessions;
   AccessLog access_log;
   std::mt19937_64 rng;
   std::vector<std::size_t> order_scratch;
@@ -308,7 +313,7 @@ bool IsIdempotent(http::verb verb) {
 // Per-request state, for the response and the access log.
 struct Exchange {
   Clock::time_point start;
-  std::string request_time;  // RFC 3339, for the analytics event
+  std::chrono::system_clock::time_point request_time;  // for the analytics event
   std::string correlation_id;
   std::string method;
   std::string log_path;  // path only: a query may carry credentials
@@ -319,7 +324,8 @@ struct Exchange {
   std::string cors_origin;  // set when the API allows the request's Origin
   const ApiRoute* api_route = nullptr;
   const bundle::Api* api_model = nullptr;
-  std::vector<std::pair<std::string, std::string>> extra_headers;  // e.g. RateLimit-*
+  // e.g. RateLimit-*; names are string literals.
+  std::vector<std::pair<std::string_view, std::string>> extra_headers;
   std::string subscription_tier;  // from authentication, for the subscription level
   std::string throttled_reason;   // level that rejected the request, for analytics
   int throttled_level = -1;
@@ -338,23 +344,144 @@ struct Exchange {
   const ResourceRoute* resource_route = nullptr;
 };
 
-void AddCorsHeaders(http::fields& fields, const Exchange& exchange) {
+// ---------------------------------------------------------------------------------------------
+// Message heads written by hand: one contiguous buffer per head, no per-field allocation, and
+// the body framed around the caller's bytes (gather writes, no copy).
+
+// The response fields the gateway sets itself (rate-limit and CORS headers); they replace any a
+// backend sent under the same names.
+using FieldList = std::vector<std::pair<std::string_view, std::string_view>>;
+
+void CollectGatewayFields(const Exchange& exchange, FieldList& out) {
   for (const auto& [name, value] : exchange.extra_headers) {
-    fields.set(name, value);
+    out.emplace_back(name, value);
   }
   if (exchange.cors_origin.empty() || exchange.api_route == nullptr) {
     return;
   }
   const auto& cors = exchange.api_model->cors;
-  fields.set(http::field::access_control_allow_origin, exchange.cors_origin);
+  out.emplace_back("Access-Control-Allow-Origin", exchange.cors_origin);
   if (cors.allow_credentials) {
-    fields.set(http::field::access_control_allow_credentials, "true");
+    out.emplace_back("Access-Control-Allow-Credentials", "true");
   }
   if (!exchange.api_route->cors_expose_headers.empty()) {
-    fields.set(http::field::access_control_expose_headers, exchange.api_route->cors_expose_headers);
+    out.emplace_back("Access-Control-Expose-Headers", exchange.api_route->cors_expose_headers);
   }
-  fields.set(http::field::vary, "Origin");
+  out.emplace_back("Vary", "Origin");
 }
+
+void AddCorsHeaders(http::fields& fields, const Exchange& exchange) {
+  FieldList list;
+  CollectGatewayFields(exchange, list);
+  for (const auto& [name, value] : list) {
+    fields.set(name, value);
+  }
+}
+
+void AppendField(std::string& head, std::string_view name, std::string_view value) {
+  head.append(name).append(": ", 2).append(value).append("\r\n", 2);
+}
+
+template <class Integer>
+void AppendNumber(std::string& out, Integer value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, static_cast<std::size_t>(end - digits));
+}
+
+template <class Integer>
+std::string NumberString(Integer value) {
+  std::string out;
+  AppendNumber(out, value);
+  return out;
+}
+
+void AppendNumberField(std::string& head, std::string_view name, std::uint64_t value) {
+  head.append(name).append(": ", 2);
+  AppendNumber(head, value);
+  head.append("\r\n", 2);
+}
+
+// "HTTP/1.1 200 OK\r\n" for `version` 11 (10 gives HTTP/1.0).
+void AppendStatusLine(std::string& head, unsigned version, unsigned status, std::string_view reason) {
+  char line[32];
+  const int n = std::snprintf(line, sizeof line, "HTTP/%u.%u %03u ", version / 10, version % 10,
+                              status % 1000);
+  head.append(line, static_cast<std::size_t>(n)).append(reason).append("\r\n", 2);
+}
+
+enum class BodyFraming { kNone, kLength, kChunked, kClose };
+
+// The buffers of one gather write: an optional head, then one piece of body framed as
+// `framing` says, then the last-chunk marker when `last` and chunked. Never copied once built
+// (the buffers point into it).
+class WriteFrames {
+ public:
+  WriteFrames() = default;
+  WriteFrames(const WriteFrames&) = delete;
+  WriteFrames& operator=(const WriteFrames&) = delete;
+
+  void Build(std::string_view head, BodyFraming framing, const char* data, std::size_t size,
+             bool last) {
+    count_ = 0;
+    bytes_ = 0;
+    Add(head.data(), head.size());
+    if (framing == BodyFraming::kChunked && size > 0) {
+      const int n = std::snprintf(size_line_, sizeof size_line_, "%zx\r\n", size);
+      Add(size_line_, static_cast<std::size_t>(n));
+      Add(data, size);
+      Add("\r\n", 2);
+    } else if (framing != BodyFraming::kNone) {
+      Add(data, size);
+    }
+    if (framing == BodyFraming::kChunked && last) {
+      Add("0\r\n\r\n", 5);
+    }
+  }
+  std::span<const net::const_buffer> Buffers() const { return {buffers_.data(), count_}; }
+  std::size_t Bytes() const { return bytes_; }
+
+ private:
+  void Add(const void* data, std::size_t size) {
+    if (size > 0) {
+      buffers_[count_++] = net::const_buffer(data, size);
+      bytes_ += size;
+    }
+  }
+  std::array<net::const_buffer, 5> buffers_{};
+  std::size_t count_ = 0;
+  std::size_t bytes_ = 0;
+  char size_line_[24] = {};
+};
+
+// Moves body bytes the parser's connection buffer already holds into `data` (up to `capacity`)
+// without any I/O; returns how many. `error` is set only for a broken body (or one past the
+// body limit); needing more input is not an error.
+template <bool isRequest>
+std::size_t TakeBufferedBody(http::parser<isRequest, http::buffer_body>& parser,
+                             beast::flat_buffer& buffer, char* data, std::size_t capacity,
+                             error_code& error) {
+  auto& body = parser.get().body();
+  body.data = data;
+  body.size = capacity;
+  while (!parser.is_done() && buffer.size() > 0 && body.size > 0) {
+    error_code put_error;
+    const std::size_t used = parser.put(buffer.data(), put_error);
+    buffer.consume(used);
+    if (put_error == http::error::need_more || put_error == http::error::need_buffer) {
+      break;
+    }
+    if (put_error) {
+      error = put_error;
+      break;
+    }
+    if (used == 0) {
+      break;
+    }
+  }
+  return capacity - body.size;
+}
+
 
 // The origin to echo when the API's CORS policy allows `origin`, else "".
 std::string AllowedOrigin(const bundle::Cors& cors, std::string_view origin) {
@@ -682,11 +809,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     co_return outcome;
   }
 
-  // The upstream request header, built once.
-  http::request<http::buffer_body> up{request.method(), "/", 11};
-  if (request.method() == http::verb::unknown) {
-    up.method_string(request.method_string());
-  }
+  // The upstream header fields, built once; the request line and Host are added per attempt.
   // Only a Connection header naming more than keep-alive / close lists extra hop-by-hop headers.
   std::vector<std::string> connection_tokens;
   if (const auto connection = request[http::field::connection];
@@ -698,18 +821,22 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   const std::string& auth_header = exchange.api_model->auth_header.empty()
                                        ? config.auth.header
                                        : exchange.api_model->auth_header;
+  const bool backend_auth = !group.Authorization().empty();
+  std::string up_fields;
+  up_fields.reserve(512);
   std::string forwarded_for;
   for (const auto& field : request) {
     const std::string_view name = field.name_string();
     const FieldRole role = RoleOf(field.name(), name);
     if (role == FieldRole::kForwardedFor) {
-      forwarded_for += (forwarded_for.empty() ? "" : ", ") + std::string(field.value());
+      forwarded_for.append(forwarded_for.empty() ? "" : ", ").append(field.value());
       continue;
     }
     if (role != FieldRole::kForward) {
       continue;
     }
-    if (remove_auth && IEqualsName(name, auth_header)) {
+    if ((remove_auth && IEqualsName(name, auth_header)) ||
+        (backend_auth && field.name() == http::field::authorization)) {
       continue;
     }
     if (!connection_tokens.empty() &&
@@ -717,31 +844,32 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
                     [&](const std::string& t) { return IEqualsName(t, name); })) {
       continue;
     }
-    if (field.name() != http::field::unknown) {
-      up.insert(field.name(), field.value());
-    } else {
-      up.insert(name, field.value());
-    }
+    AppendField(up_fields, name, field.value());
   }
-  forwarded_for += (forwarded_for.empty() ? "" : ", ") + std::string(peer_ip);
-  up.set("X-Forwarded-For", forwarded_for);
-  up.set("X-Forwarded-Proto", downstream_tls ? "https" : "http");
+  forwarded_for.append(forwarded_for.empty() ? "" : ", ").append(peer_ip);
+  AppendField(up_fields, "X-Forwarded-For", forwarded_for);
+  AppendField(up_fields, "X-Forwarded-Proto", downstream_tls ? "https" : "http");
   if (const auto host = request[http::field::host]; !host.empty()) {
-    up.set("X-Forwarded-Host", host);
+    AppendField(up_fields, "X-Forwarded-Host", host);
   }
-  up.set("X-Correlation-ID", exchange.correlation_id);
-  if (!group.Authorization().empty()) {
-    up.set(http::field::authorization, group.Authorization());
+  AppendField(up_fields, "X-Correlation-ID", exchange.correlation_id);
+  if (backend_auth) {
+    AppendField(up_fields, "Authorization", group.Authorization());
   }
+  BodyFraming up_framing = BodyFraming::kNone;
   if (parser.chunked()) {
-    up.chunked(true);
+    up_framing = BodyFraming::kChunked;
+    AppendField(up_fields, "Transfer-Encoding", "chunked");
   } else if (const auto length = parser.content_length(); length && *length > 0) {
-    up.content_length(*length);
+    up_framing = BodyFraming::kLength;
+    AppendNumberField(up_fields, "Content-Length", *length);
   } else if (request.method() == http::verb::post || request.method() == http::verb::put ||
              request.method() == http::verb::patch) {
-    up.content_length(0);
+    AppendField(up_fields, "Content-Length", "0");
   }
-  up.keep_alive(true);
+  up_fields.append("\r\n", 2);
+  std::string up_head;
+  WriteFrames frames;
 
   auto& order = worker.order_scratch;
   group.Order(Clock::now(), order);
@@ -791,8 +919,12 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     const bool verify = config.upstream.verify && group.Config().tls_verify;
     exchange.destination = target.url;
     const auto backend_start = Clock::now();
-    up.target(BuildUpstreamTarget(target, path, base_segments, query));
-    up.set(http::field::host, target.host_header);
+    up_head.assign(request.method_string());
+    up_head += ' ';
+    up_head += BuildUpstreamTarget(target, path, base_segments, query);
+    up_head.append(" HTTP/1.1\r\n", 11);
+    AppendField(up_head, "Host", target.host_header);
+    up_head += up_fields;
 
     // Get a connection: pooled (checked) or new. A pooled one that fails before anything was
     // received is replaced once by a new one: the request was never processed.
@@ -823,13 +955,11 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
         connection = std::move(made);
         fresh_retry_left = false;
       }
+      // The head goes out alone when a body follows (the client may wait for 100 Continue).
       connection->Lowest().expires_after(timeout);
-      http::request_serializer<http::buffer_body> serializer{up};
-      up.body().data = nullptr;
-      up.body().size = 0;
-      up.body().more = has_body;
       auto [write_error, written] = co_await std::visit(
-          [&](auto& s) { return http::async_write_header(s, serializer, kTuple); }, connection->stream);
+          [&](auto& s) { return net::async_write(s, net::buffer(up_head), kTuple); },
+          connection->stream);
       if (write_error) {
         if (connection->reused && fresh_retry_left) {
           connection.reset();
@@ -845,37 +975,38 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
         }
         body_sent = true;
         bool body_error = false;
+        bool terminated = up_framing != BodyFraming::kChunked;
         error_code client_error;  // why reading the client's body failed, if it did
         while (!parser.is_done()) {
-          request.body().data = chunk.Get();
-          request.body().size = kChunkBytes;
-          beast::get_lowest_layer(down).expires_after(
-              std::chrono::milliseconds(config.server.idle_timeout_ms));
-          auto [read_error, n] = co_await http::async_read(down, down_buffer, parser, kTuple);
-          if (read_error == http::error::need_buffer) {
-            read_error = {};
+          char* data = chunk.Get();
+          std::size_t got = TakeBufferedBody(parser, down_buffer, data, kChunkBytes, client_error);
+          if (!client_error && got == 0 && !parser.is_done()) {
+            request.body().data = data;
+            request.body().size = kChunkBytes;
+            beast::get_lowest_layer(down).expires_after(
+                std::chrono::milliseconds(config.server.idle_timeout_ms));
+            auto [read_error, n] = co_await http::async_read(down, down_buffer, parser, kTuple);
+            if (read_error != http::error::need_buffer) {
+              client_error = read_error;
+            }
+            got = kChunkBytes - request.body().size;
           }
-          if (read_error) {
+          if (client_error) {
             body_error = true;  // client went away or sent a broken body
-            client_error = read_error;
             break;
           }
-          const std::size_t got = kChunkBytes - request.body().size;
           if (got == 0 && !parser.is_done()) {
             continue;
           }
           if (parser.chunked()) {
             exchange.request_bytes += got;
           }
-          up.body().data = chunk.Get();
-          up.body().size = got;
-          up.body().more = !parser.is_done();
+          frames.Build({}, up_framing, data, got, parser.is_done());
+          terminated = terminated || parser.is_done();
           connection->Lowest().expires_after(timeout);
           auto [e, w] = co_await std::visit(
-              [&](auto& s) { return http::async_write(s, serializer, kTuple); }, connection->stream);
-          if (e == http::error::need_buffer) {
-            e = {};
-          }
+              [&](auto& s) { return net::async_write(s, frames.Buffers(), kTuple); },
+              connection->stream);
           if (e) {
             body_error = true;
             break;
@@ -908,27 +1039,16 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           outcome.keep_alive = false;
           co_return outcome;
         }
-        if (up.body().more) {
-          up.body().data = nullptr;
-          up.body().size = 0;
-          up.body().more = false;
+        if (!terminated) {
+          frames.Build({}, up_framing, nullptr, 0, true);
           auto [e, w] = co_await std::visit(
-              [&](auto& s) { return http::async_write(s, serializer, kTuple); }, connection->stream);
-          if (e && e != http::error::need_buffer) {
+              [&](auto& s) { return net::async_write(s, frames.Buffers(), kTuple); },
+              connection->stream);
+          if (e) {
             outcome.keep_alive = false;
             exchange.status = 502;
             co_return outcome;
           }
-        }
-      } else if (!serializer.is_done()) {
-        auto [e, w] = co_await std::visit(
-            [&](auto& s) { return http::async_write(s, serializer, kTuple); }, connection->stream);
-        if (e && e != http::error::need_buffer) {
-          if (connection->reused && fresh_retry_left) {
-            connection.reset();
-            continue;
-          }
-          break;
         }
       }
 
@@ -1025,29 +1145,26 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
 
     // Relay the response header, then its body.
     // result_int(), not result(): Beast maps codes it has no name for (418, 599, ...) to 0.
-    http::response<http::buffer_body> out;
-    out.version(request.version());
-    out.result(response.result_int());
-    out.reason(response.reason());
-    const auto response_tokens = [&] {
-      std::vector<std::string> tokens;
-      const auto listed = response[http::field::connection];
-      if (listed.empty() || IEqualsName(listed, "keep-alive") || IEqualsName(listed, "close")) {
-        return tokens;
-      }
+    std::string out_head;
+    out_head.reserve(512);
+    AppendStatusLine(out_head, request.version(), status, response.reason());
+    std::vector<std::string> response_tokens;
+    if (const auto listed = response[http::field::connection];
+        !listed.empty() && !IEqualsName(listed, "keep-alive") && !IEqualsName(listed, "close")) {
       for (const auto& field : Range(response.equal_range(http::field::connection))) {
         std::string_view value = field.value();
         while (!value.empty()) {
           const auto comma = value.find(',');
           const auto token = Trim(value.substr(0, comma));
           if (!token.empty()) {
-            tokens.emplace_back(token);
+            response_tokens.emplace_back(token);
           }
           value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
         }
       }
-      return tokens;
-    }();
+    }
+    FieldList gateway_fields;
+    CollectGatewayFields(exchange, gateway_fields);
     for (const auto& field : response) {
       const std::string_view name = field.name_string();
       const FieldRole role = RoleOf(field.name(), name);
@@ -1055,90 +1172,94 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           (role == FieldRole::kGatewaySets && IEqualsName(name, "x-correlation-id")) ||
           (!response_tokens.empty() &&
            std::any_of(response_tokens.begin(), response_tokens.end(),
-                       [&](const std::string& t) { return IEqualsName(t, name); }))) {
+                       [&](const std::string& t) { return IEqualsName(t, name); })) ||
+          (!gateway_fields.empty() &&
+           std::any_of(gateway_fields.begin(), gateway_fields.end(),
+                       [&](const auto& own) { return IEqualsName(own.first, name); }))) {
         continue;
       }
-      if (field.name() != http::field::unknown) {
-        out.insert(field.name(), field.value());
-      } else {
-        out.insert(name, field.value());
-      }
+      AppendField(out_head, name, field.value());
     }
-    out.set("X-Correlation-ID", exchange.correlation_id);
-    AddCorsHeaders(out, exchange);
+    AppendField(out_head, "X-Correlation-ID", exchange.correlation_id);
+    for (const auto& [name, value] : gateway_fields) {
+      AppendField(out_head, name, value);
+    }
     const bool no_body = request.method() == http::verb::head || status == 204 || status == 304 ||
                          (status >= 100 && status < 200);
     const auto length = response_parser.content_length();
     bool client_keep_alive = request.keep_alive() && !worker.shared.draining.load(std::memory_order_relaxed);
+    BodyFraming out_framing = no_body ? BodyFraming::kNone : BodyFraming::kLength;
     if (length) {
-      out.content_length(*length);
+      AppendNumberField(out_head, "Content-Length", *length);
     } else if (!no_body) {
       if (request.version() >= 11) {
-        out.chunked(true);
+        out_framing = BodyFraming::kChunked;
+        AppendField(out_head, "Transfer-Encoding", "chunked");
       } else {
+        out_framing = BodyFraming::kClose;
         client_keep_alive = false;  // an HTTP/1.0 client: end of body = end of connection
       }
     }
-    out.keep_alive(client_keep_alive);
-    http::response_serializer<http::buffer_body> down_serializer{out};
-    out.body().data = nullptr;
-    out.body().size = 0;
-    out.body().more = !no_body;
+    if (request.version() >= 11 && !client_keep_alive) {
+      AppendField(out_head, "Connection", "close");
+    } else if (request.version() < 11 && client_keep_alive) {
+      AppendField(out_head, "Connection", "keep-alive");
+    }
+    out_head.append("\r\n", 2);
     exchange.status = status;
+    const auto client_timeout = std::chrono::milliseconds(config.server.idle_timeout_ms);
+    bool upstream_complete = no_body || response_parser.is_done();
     if (no_body) {
-      beast::get_lowest_layer(down).expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
-      auto [header_error, header_bytes] = co_await http::async_write_header(down, down_serializer, kTuple);
+      beast::get_lowest_layer(down).expires_after(client_timeout);
+      auto [header_error, header_bytes] = co_await net::async_write(down, net::buffer(out_head), kTuple);
       if (header_error) {
         outcome.keep_alive = false;
         co_return outcome;
       }
-    }
-    bool upstream_complete = no_body || response_parser.is_done();
-    if (!no_body) {
-      // The header goes out with the first body chunk: one write, not two.
-      while (!response_parser.is_done()) {
-        response.body().data = chunk.Get();
-        response.body().size = kChunkBytes;
-        connection->Lowest().expires_after(timeout);
-        auto [read_error, n] = co_await std::visit(
-            [&](auto& s) { return http::async_read(s, connection->buffer, response_parser, kTuple); },
-            connection->stream);
-        if (read_error == http::error::need_buffer) {
-          read_error = {};
+    } else {
+      // The header goes out with the first body bytes: one write, not two. Bytes already
+      // received with the header are relayed without waiting for the socket.
+      bool head_pending = true;
+      bool finished = false;
+      while (!finished) {
+        char* data = chunk.Get();
+        error_code read_error;
+        std::size_t got =
+            TakeBufferedBody(response_parser, connection->buffer, data, kChunkBytes, read_error);
+        if (!read_error && got == 0 && !response_parser.is_done()) {
+          response.body().data = data;
+          response.body().size = kChunkBytes;
+          connection->Lowest().expires_after(timeout);
+          auto [e, n] = co_await std::visit(
+              [&](auto& s) {
+                return http::async_read_some(s, connection->buffer, response_parser, kTuple);
+              },
+              connection->stream);
+          if (e != http::error::need_buffer) {
+            read_error = e;
+          }
+          got = kChunkBytes - response.body().size;
         }
         if (read_error && read_error != http::error::end_of_stream) {
           outcome.keep_alive = false;  // truncated: the client sees the connection close
           co_return outcome;
         }
-        const std::size_t got = kChunkBytes - response.body().size;
-        out.body().data = chunk.Get();
-        out.body().size = got;
-        out.body().more = !response_parser.is_done() && !read_error;
-        beast::get_lowest_layer(down).expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
-        auto [e, w] = co_await http::async_write(down, down_serializer, kTuple);
-        if (e == http::error::need_buffer) {
-          e = {};
+        finished = response_parser.is_done() || read_error;
+        if (got == 0 && !finished) {
+          continue;
         }
+        frames.Build(head_pending ? std::string_view(out_head) : std::string_view(), out_framing,
+                     data, got, finished);
+        beast::get_lowest_layer(down).expires_after(client_timeout);
+        auto [e, w] = co_await net::async_write(down, frames.Buffers(), kTuple);
         if (e) {
           outcome.keep_alive = false;
           co_return outcome;
         }
+        head_pending = false;
         exchange.bytes_sent += got;
-        if (read_error) {
-          break;  // end of a close-delimited body
-        }
       }
       upstream_complete = response_parser.is_done();
-      if (!down_serializer.is_done()) {
-        out.body().data = nullptr;
-        out.body().size = 0;
-        out.body().more = false;
-        auto [e, w] = co_await http::async_write(down, down_serializer, kTuple);
-        if (e && e != http::error::need_buffer) {
-          outcome.keep_alive = false;
-          co_return outcome;
-        }
-      }
     }
     if (upstream_complete && response_parser.keep_alive()) {
       ReturnToPool(worker, std::move(connection));
@@ -1310,18 +1431,21 @@ net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& ex
   add(ratelimit::Level::kResource, route.resource->throttling_tier, resource_limit, found, false,
       route.rate_key);
   const bool authenticated = principal && principal->auth_type != "none";
+  // Keys are built only for levels that have a limit.
   if (!authenticated) {
     const auto* limit = policies.Subscription("Unauthenticated", found);
     add(ratelimit::Level::kSubscription, "Unauthenticated", limit, found, true,
-        ClientIp(shared, request, peer_ip) + ":" + api.rate_key);
+        found && limit != nullptr ? ClientIp(shared, request, peer_ip) + ":" + api.rate_key
+                                  : std::string());
   } else {
     const std::string& tier = exchange.subscription_tier;
     const auto* limit = policies.Subscription(tier, found);
     add(ratelimit::Level::kSubscription, tier, limit, found, tier == "Default",
-        principal->application_id + ":" + api.rate_key);
+        found && limit != nullptr ? principal->application_id + ":" + api.rate_key : std::string());
     const auto* app_limit = policies.Application(principal->application_tier, found);
     add(ratelimit::Level::kApplication, principal->application_tier, app_limit, found, false,
-        principal->application_id + ":" + principal->user);
+        found && app_limit != nullptr ? principal->application_id + ":" + principal->user
+                                      : std::string());
   }
   if (!missing.empty()) {
     const bool keep = co_await SendFault(
@@ -1352,23 +1476,30 @@ net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& ex
       shared_decision ? std::move(*shared_decision)
                       : ratelimit::DecideLocal(*shared.counters, checks, now_ms);
   std::string policy_header;
+  policy_header.reserve(48 * checks.size());
   for (std::size_t i = 0; i < checks.size(); ++i) {
     if (!policy_header.empty()) {
       policy_header += ", ";
     }
-    policy_header += "\"" + std::string(ratelimit::LevelName(checks[i].level)) + "\";q=" +
-                     std::to_string(checks[i].limit->count) +
-                     ";w=" + std::to_string(checks[i].limit->window_seconds);
+    policy_header.append("\"").append(ratelimit::LevelName(checks[i].level)).append("\";q=");
+    AppendNumber(policy_header, checks[i].limit->count);
+    policy_header.append(";w=");
+    AppendNumber(policy_header, checks[i].limit->window_seconds);
   }
   const auto& top = decision.states[decision.most_restrictive];
   const auto& top_check = checks[decision.most_restrictive];
-  exchange.extra_headers.emplace_back("RateLimit-Policy", policy_header);
-  exchange.extra_headers.emplace_back(
-      "RateLimit", "\"" + std::string(ratelimit::LevelName(top_check.level)) + "\";r=" +
-                       std::to_string(top.remaining) + ";t=" + std::to_string(top.reset_seconds));
-  exchange.extra_headers.emplace_back("X-RateLimit-Limit", std::to_string(top.limit));
-  exchange.extra_headers.emplace_back("X-RateLimit-Remaining", std::to_string(top.remaining));
-  exchange.extra_headers.emplace_back("X-RateLimit-Reset", std::to_string(top.reset_seconds));
+  std::string state;
+  state.reserve(48);
+  state.append("\"").append(ratelimit::LevelName(top_check.level)).append("\";r=");
+  AppendNumber(state, top.remaining);
+  state.append(";t=");
+  AppendNumber(state, top.reset_seconds);
+  exchange.extra_headers.reserve(6);
+  exchange.extra_headers.emplace_back("RateLimit-Policy", std::move(policy_header));
+  exchange.extra_headers.emplace_back("RateLimit", std::move(state));
+  exchange.extra_headers.emplace_back("X-RateLimit-Limit", NumberString(top.limit));
+  exchange.extra_headers.emplace_back("X-RateLimit-Remaining", NumberString(top.remaining));
+  exchange.extra_headers.emplace_back("X-RateLimit-Reset", NumberString(top.reset_seconds));
   if (decision.allowed) {
     co_return kContinue;
   }
@@ -1654,7 +1785,7 @@ void FinishExchange(Worker& worker, const Exchange& exchange, const std::string&
   event.event_type = !exchange.event_type.empty() ? exchange.event_type
                      : exchange.error_code != 0   ? "fault"
                                                   : "response";
-  event.request_time = exchange.request_time;
+  event.request_time = base::FormatRfc3339(exchange.request_time);
   event.correlation_id = exchange.correlation_id;
   if (exchange.api_model != nullptr) {
     event.api_name = exchange.api_model->title;
@@ -1723,7 +1854,7 @@ net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, const beast:
   const auto& config = worker.shared.config->config;
   Exchange exchange;
   exchange.start = Clock::now();
-  exchange.request_time = base::NowRfc3339();
+  exchange.request_time = std::chrono::system_clock::now();
   exchange.method = "-";
   exchange.log_path = "-";
   // The answer, the access log and the analytics event share an id like every other request's.
@@ -1772,6 +1903,13 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
   const auto header_limit =
       static_cast<std::uint32_t>(std::min<std::int64_t>(config.server.max_uri_bytes + config.server.max_header_bytes + 64,
                                                         std::numeric_limits<std::uint32_t>::max()));
+  bool waiting = false;
+  struct Registration {
+    Worker& worker;
+    beast::tcp_stream* stream;
+    ~Registration() { worker.sessions.erase(stream); }
+  } registration{worker, &lowest};
+  worker.sessions.emplace(&lowest, &waiting);
   for (;;) {
     RequestParser parser;
     parser.header_limit(header_limit);
@@ -1784,9 +1922,9 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
       break;
     }
     lowest.expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
-    worker.idle_sessions.insert(&lowest);
+    waiting = true;
     auto [error, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
-    worker.idle_sessions.erase(&lowest);
+    waiting = false;
     if (error) {
       // got_some(): the parser may have consumed every byte it was given (a Content-Length
       // past max_body_bytes fails once the header is complete); the client still gets its 413.
@@ -1804,7 +1942,7 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
     }
     Exchange exchange;
     exchange.start = Clock::now();
-    exchange.request_time = base::NowRfc3339();
+    exchange.request_time = std::chrono::system_clock::now();
     worker.shared.active_requests.fetch_add(1, std::memory_order_relaxed);
     bool keep = false;
     if (header_bytes > static_cast<std::size_t>(config.server.max_header_bytes)) {
@@ -2239,8 +2377,10 @@ int Server::Run() {
         error_code ignored;
         acceptor.close(ignored);
       }
-      for (auto* idle : worker->idle_sessions) {
-        idle->cancel();
+      for (const auto& [stream, waiting] : worker->sessions) {
+        if (*waiting) {
+          stream->cancel();
+        }
       }
       worker->pool.clear();
     });
