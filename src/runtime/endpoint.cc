@@ -35,6 +35,9 @@ base::Result<UpstreamTarget> ParseUpstreamUrl(const std::string& url) {
     path.pop_back();
   }
   target.base_path = path;
+  const std::string origin = target.host + ":" + target.port;
+  target.pool_key = (target.tls ? "https://" : "http://") + origin;
+  target.pool_key_noverify = target.tls ? "https-noverify://" + origin : target.pool_key;
   return target;
 }
 

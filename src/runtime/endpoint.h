@@ -25,6 +25,10 @@ struct UpstreamTarget {
   std::string port;       // numeric
   std::string host_header;  // host[:port] as sent in Host
   std::string base_path;  // path prefix of the URL, "" or "/v2" (no trailing slash)
+  // Keys of the upstream connection pool: scheme://host:port, for a verified and an
+  // unverified TLS connection (the same for plain http).
+  std::string pool_key;
+  std::string pool_key_noverify;
 };
 
 // Parses an absolute http(s) URL into a target.

@@ -1,5 +1,7 @@
 #include "runtime/path.h"
 
+#include <algorithm>
+
 namespace mgw::runtime {
 namespace {
 
@@ -38,6 +40,7 @@ PathError NormalisePath(std::string_view raw, NormalisedPath& out) {
   if (raw.empty() || raw.front() != '/') {
     return PathError::kNotAbsolute;
   }
+  out.segments.reserve(static_cast<std::size_t>(std::count(raw.begin(), raw.end(), '/')));
   std::size_t i = 0;
   bool last_was_dot_segment = false;
   while (i < raw.size()) {

@@ -139,26 +139,29 @@ int RouteTable::FindApi(const NormalisedPath& path, std::size_t& base_segments) 
   std::string key;
   // Longest prefix first: at most max_base_depth_ + 1 hash lookups.
   const std::size_t depth = std::min(path.segments.size(), max_base_depth_);
-  std::vector<std::size_t> ends;
-  ends.reserve(depth + 1);
-  ends.push_back(0);
-  for (std::size_t i = 0; i < depth; ++i) {
-    if (path.segments[i].find('/') != std::string::npos) {
+  std::size_t k = 0;
+  for (; k < depth; ++k) {
+    if (path.segments[k].find('/') != std::string::npos) {
       break;  // a decoded "/" (%2F) is data: "a%2Fb" is never the base path "/a/b"
     }
     key += '/';
-    key += path.segments[i];
-    ends.push_back(key.size());
+    key += path.segments[k];
   }
-  for (std::size_t k = ends.size(); k-- > 0;) {
-    const std::string_view probe =
-        k == 0 ? std::string_view("/") : std::string_view(key).substr(0, ends[k]);
+  // The first k segments end where the (k+1)-th '/' of `key` starts (every '/' in `key` is a
+  // separator: segments holding one stopped the loop above).
+  std::size_t end = key.size();
+  for (;;) {
+    const std::string_view probe = k == 0 ? std::string_view("/") : std::string_view(key).substr(0, end);
     if (auto it = base_paths_.find(probe); it != base_paths_.end()) {
       base_segments = k;
       return it->second;
     }
+    if (k == 0) {
+      return kNoRoute;
+    }
+    --k;
+    end = k == 0 ? 0 : key.rfind('/', end - 1);
   }
-  return kNoRoute;
 }
 
 const RouteTable::Node* RouteTable::Walk(const Node& node, const NormalisedPath& path,

@@ -404,10 +404,12 @@ void AppendNumberField(std::string& head, std::string_view name, std::uint64_t v
 
 // "HTTP/1.1 200 OK\r\n" for `version` 11 (10 gives HTTP/1.0).
 void AppendStatusLine(std::string& head, unsigned version, unsigned status, std::string_view reason) {
-  char line[32];
-  const int n = std::snprintf(line, sizeof line, "HTTP/%u.%u %03u ", version / 10, version % 10,
-                              status % 1000);
-  head.append(line, static_cast<std::size_t>(n)).append(reason).append("\r\n", 2);
+  const char line[] = {'H', 'T', 'T', 'P', '/', static_cast<char>('0' + version / 10 % 10), '.',
+                       static_cast<char>('0' + version % 10), ' ',
+                       static_cast<char>('0' + status / 100 % 10),
+                       static_cast<char>('0' + status / 10 % 10),
+                       static_cast<char>('0' + status % 10), ' '};
+  head.append(line, sizeof line).append(reason).append("\r\n", 2);
 }
 
 enum class BodyFraming { kNone, kLength, kChunked, kClose };
@@ -427,8 +429,10 @@ class WriteFrames {
     bytes_ = 0;
     Add(head.data(), head.size());
     if (framing == BodyFraming::kChunked && size > 0) {
-      const int n = std::snprintf(size_line_, sizeof size_line_, "%zx\r\n", size);
-      Add(size_line_, static_cast<std::size_t>(n));
+      char* end = std::to_chars(size_line_, size_line_ + sizeof size_line_ - 2, size, 16).ptr;
+      *end++ = '\r';
+      *end++ = '\n';
+      Add(size_line_, static_cast<std::size_t>(end - size_line_));
       Add(data, size);
       Add("\r\n", 2);
     } else if (framing != BodyFraming::kNone) {
@@ -592,9 +596,8 @@ net::awaitable<bool> DiscardBody(Stream& stream, beast::flat_buffer& buffer, Req
 // ---------------------------------------------------------------------------------------------
 // Upstream connections.
 
-std::string PoolKey(const UpstreamTarget& target, bool verify) {
-  return (target.tls ? (verify ? "https://" : "https-noverify://") : "http://") + target.host + ":" +
-         target.port;
+const std::string& PoolKey(const UpstreamTarget& target, bool verify) {
+  return verify ? target.pool_key : target.pool_key_noverify;
 }
 
 // A pooled connection the backend has closed reads as EOF (or has stray bytes): not reusable.
@@ -772,18 +775,21 @@ struct ProxyOutcome {
   std::string description;
 };
 
-std::string BuildUpstreamTarget(const UpstreamTarget& target, const NormalisedPath& path,
-                                std::size_t base_segments, std::string_view query) {
-  std::string out = target.base_path;
+// Appends the request target sent upstream: the target's base path, the routed path after the
+// API's base path, and the query as received.
+void AppendUpstreamTarget(std::string& out, const UpstreamTarget& target,
+                          const NormalisedPath& path, std::size_t base_segments,
+                          std::string_view query) {
+  const std::size_t start = out.size();
+  out += target.base_path;
   out += EncodedSuffix(path, base_segments);
-  if (out.empty()) {
-    out = "/";
+  if (out.size() == start) {
+    out += '/';
   }
   if (!query.empty()) {
     out += '?';
     out.append(query.data(), query.size());
   }
-  return out;
 }
 
 template <class Stream>
@@ -869,6 +875,10 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   }
   up_fields.append("\r\n", 2);
   std::string up_head;
+  std::size_t raw_path_size = 0;  // a bound for the encoded path (re-encoding may grow it a little)
+  for (const auto& segment : path.segments) {
+    raw_path_size += segment.size() * 3 + 1;
+  }
   WriteFrames frames;
 
   auto& order = worker.order_scratch;
@@ -919,9 +929,11 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     const bool verify = config.upstream.verify && group.Config().tls_verify;
     exchange.destination = target.url;
     const auto backend_start = Clock::now();
-    up_head.assign(request.method_string());
-    up_head += ' ';
-    up_head += BuildUpstreamTarget(target, path, base_segments, query);
+    up_head.clear();
+    up_head.reserve(up_fields.size() + target.base_path.size() + raw_path_size + query.size() +
+                    target.host_header.size() + 64);
+    up_head.append(request.method_string()).append(" ", 1);
+    AppendUpstreamTarget(up_head, target, path, base_segments, query);
     up_head.append(" HTTP/1.1\r\n", 11);
     AppendField(up_head, "Host", target.host_header);
     up_head += up_fields;
@@ -1402,18 +1414,24 @@ constexpr int kAnsweredKeep = 1;
 // Checks the four levels; on success adds the RateLimit headers to the exchange and returns
 // kContinue; otherwise answers (429, or 500/900809 for an undefined policy) and says whether the
 // connection may be kept.
-template <class Stream>
-net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchange,
-                                     const RequestHeader& request, const ApiRoute& api,
-                                     const ResourceRoute& route,
-                                     const std::shared_ptr<const security::Principal>& principal,
-                                     const std::string& peer_ip, bool keep_alive, unsigned version) {
-  const Shared& shared = worker.shared;
-  const auto& policies = *shared.policies;
+// The rate-limit levels that apply to a request, or the named tier that is not defined.
+struct RateChecks {
   std::vector<ratelimit::Check> checks;
   std::string missing;
+  bool None() const { return checks.empty() && missing.empty(); }
+};
+
+RateChecks CollectRateChecks(const Shared& shared, const Exchange& exchange,
+                             const RequestHeader& request, const ApiRoute& api,
+                             const ResourceRoute& route,
+                             const std::shared_ptr<const security::Principal>& principal,
+                             const std::string& peer_ip) {
+  const auto& policies = *shared.policies;
+  RateChecks out;
+  auto& checks = out.checks;
+  auto& missing = out.missing;
   auto add = [&](ratelimit::Level level, const std::string& tier, const ratelimit::Limit* limit,
-                 bool found, bool implicit, std::string key) {
+                 bool found, bool implicit, const std::string& key) {
     if (!found) {
       if (!implicit) {
         missing = tier;
@@ -1447,6 +1465,16 @@ net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& ex
         found && app_limit != nullptr ? principal->application_id + ":" + principal->user
                                       : std::string());
   }
+  return out;
+}
+
+// Counts the request against `rate` (not None()); answers 429 / 500 itself.
+template <class Stream>
+net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchange,
+                                     RateChecks rate, bool keep_alive, unsigned version) {
+  const Shared& shared = worker.shared;
+  const auto& checks = rate.checks;
+  const auto& missing = rate.missing;
   if (!missing.empty()) {
     const bool keep = co_await SendFault(
         stream, shared, exchange, http::status::internal_server_error, 900809,
@@ -1705,10 +1733,13 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   }
 
   // Rate limiting (contract section 6).
-  if (const int answered = co_await ApplyRateLimits(worker, stream, exchange, request, *api_route,
-                                                     route, principal, peer_ip, keep_alive, version);
-      answered != kContinue) {
-    co_return co_await finish_local(answered == kAnsweredKeep);
+  if (RateChecks rate = CollectRateChecks(shared, exchange, request, *api_route, route, principal, peer_ip);
+      !rate.None()) {
+    if (const int answered =
+            co_await ApplyRateLimits(worker, stream, exchange, std::move(rate), keep_alive, version);
+        answered != kContinue) {
+      co_return co_await finish_local(answered == kAnsweredKeep);
+    }
   }
 
   // Body size limit, when the length is known up front (chunked bodies are checked by Beast's
@@ -1773,7 +1804,8 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
 void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string& peer_ip);
 
 // Every request ends here exactly once: access log line, metrics, analytics event.
-void FinishExchange(Worker& worker, const Exchange& exchange, const std::string& peer_ip) {
+// The exchange is spent afterwards: its strings move into the event.
+void FinishExchange(Worker& worker, Exchange& exchange, const std::string& peer_ip) {
   WriteAccessLog(worker, exchange, peer_ip);
   const double seconds = std::chrono::duration<double>(Clock::now() - exchange.start).count();
   worker.metrics->Record(exchange.metric_slot, static_cast<int>(exchange.status), seconds,
@@ -1786,7 +1818,7 @@ void FinishExchange(Worker& worker, const Exchange& exchange, const std::string&
                      : exchange.error_code != 0   ? "fault"
                                                   : "response";
   event.request_time = base::FormatRfc3339(exchange.request_time);
-  event.correlation_id = exchange.correlation_id;
+  event.correlation_id = std::move(exchange.correlation_id);
   if (exchange.api_model != nullptr) {
     event.api_name = exchange.api_model->title;
     event.api_version = exchange.api_model->version;
@@ -1795,13 +1827,13 @@ void FinishExchange(Worker& worker, const Exchange& exchange, const std::string&
   if (exchange.resource_route != nullptr) {
     event.api_resource_template = exchange.resource_route->resource->path_template;
   }
-  event.http_method = exchange.method;
-  event.application_id = exchange.application_id;
+  event.http_method = std::move(exchange.method);
+  event.application_id = std::move(exchange.application_id);
   event.application_name = exchange.application == "-" ? std::string() : exchange.application;
-  event.key_type = exchange.key_type;
-  event.user_name = exchange.user;
+  event.key_type = std::move(exchange.key_type);
+  event.user_name = std::move(exchange.user);
   event.end_user_ip = peer_ip;
-  event.user_agent = exchange.user_agent;
+  event.user_agent = std::move(exchange.user_agent);
   event.proxy_response_code = static_cast<int>(exchange.status);
   event.target_response_code = exchange.target_status;
   event.response_latency_ms = seconds * 1000.0;
@@ -1809,8 +1841,8 @@ void FinishExchange(Worker& worker, const Exchange& exchange, const std::string&
   event.request_size = exchange.request_bytes;
   event.response_size = exchange.bytes_sent;
   event.error_code = exchange.error_code;
-  event.throttled_out_reason = exchange.throttled_reason;
-  event.destination = exchange.destination;
+  event.throttled_out_reason = std::move(exchange.throttled_reason);
+  event.destination = std::move(exchange.destination);
   worker.events->Push(std::move(event));
 }
 

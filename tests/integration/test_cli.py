@@ -7,8 +7,10 @@ reproducibility and all-or-nothing writes.
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
+import subprocess
 import tarfile
 import unittest
 
@@ -57,6 +59,38 @@ class CliTestCase(TempDirTestCase):
         root = os.path.join(self.tmp, name)
         return make_project(root, {"shop.yaml": SHOP} if definitions is None else definitions,
                             mgw_toml=mgw_toml, policies=policies, files=files)
+
+    def assert_dockerfile_installs_the_gateway_libraries(self, dockerfile, gateway):
+        """Every shared library the gateway binary needs comes from a package the Dockerfile
+        installs (or from debian:12-slim itself): a missing one means a container that cannot
+        start."""
+        base_image = {"libc6", "libstdc++6", "libgcc-s1"}
+        installed = set(re.search(r"apt-get install -y --no-install-recommends ([^\\]+)",
+                                  dockerfile).group(1).split())
+        needed = [line.split("Shared library: [", 1)[1].rstrip("]")
+                  for line in subprocess.run(["readelf", "-d", gateway], check=True,
+                                             capture_output=True, text=True).stdout.splitlines()
+                  if "(NEEDED)" in line]
+        self.assertTrue(needed)
+        resolved = {}
+        for line in subprocess.run(["ldd", gateway], check=True, capture_output=True,
+                                   text=True).stdout.splitlines():
+            if "=>" in line:
+                name, rest = line.strip().split(" => ", 1)
+                resolved[name] = rest.split(" (", 1)[0]
+        for library in needed:
+            path = resolved[library]
+            candidates = [path, path[4:] if path.startswith("/usr/") else "/usr" + path]
+            owner = None
+            for candidate in candidates:
+                found = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
+                if found.returncode == 0:
+                    owner = found.stdout.split(":", 1)[0]
+                    break
+            self.assertIsNotNone(owner, f"no package owns {path}")
+            self.assertTrue(owner in installed or owner in base_image,
+                            f"the gateway needs {library} from {owner}, which the Dockerfile "
+                            f"does not install")
 
     def assertExit(self, result, code):
         self.assertEqual(result.returncode, code,
@@ -392,6 +426,7 @@ class BuildTest(CliTestCase):
             dockerfile = f.read()
         self.assertIn("ENTRYPOINT", dockerfile)
         self.assertRegex(dockerfile, r"EXPOSE 9090 9898\n")
+        self.assert_dockerfile_installs_the_gateway_libraries(dockerfile, gateway)
         self.assertFalse(os.path.exists(os.path.join(out, "k8s")), "k8s/ only with --k8s")
         self.assertTrue(os.path.isfile(os.path.join(root, "target", "shop.tar.gz")))
 

@@ -1,0 +1,86 @@
+#include "runtime/router.h"
+
+#include <gtest/gtest.h>
+
+#include "runtime/path.h"
+
+namespace mgw::runtime {
+namespace {
+
+NormalisedPath Path(std::string_view raw) {
+  NormalisedPath path;
+  EXPECT_EQ(NormalisePath(raw, path), PathError::kNone) << raw;
+  return path;
+}
+
+int Api(const RouteTable& table, std::string_view raw, std::size_t& base_segments) {
+  base_segments = 99;
+  return table.FindApi(Path(raw), base_segments);
+}
+
+TEST(RouteTableFindApi, TheLongestBasePathPrefixWins) {
+  RouteTable table;
+  const int root = table.AddApi("/");
+  const int shop = table.AddApi("/shop");
+  const int shop_v2 = table.AddApi("/shop/v2");
+  std::size_t base = 0;
+  EXPECT_EQ(Api(table, "/shop/v2/items/1", base), shop_v2);
+  EXPECT_EQ(base, 2u);
+  EXPECT_EQ(Api(table, "/shop/v2", base), shop_v2);
+  EXPECT_EQ(base, 2u);
+  EXPECT_EQ(Api(table, "/shop/v3/items", base), shop);
+  EXPECT_EQ(base, 1u);
+  EXPECT_EQ(Api(table, "/shop", base), shop);
+  EXPECT_EQ(base, 1u);
+  EXPECT_EQ(Api(table, "/shopping/v2", base), root);
+  EXPECT_EQ(base, 0u);
+  EXPECT_EQ(Api(table, "/", base), root);
+  EXPECT_EQ(base, 0u);
+}
+
+TEST(RouteTableFindApi, NoRouteWithoutARootApi) {
+  RouteTable table;
+  table.AddApi("/a/b/c");
+  std::size_t base = 0;
+  EXPECT_EQ(Api(table, "/a/b", base), kNoRoute);
+  EXPECT_EQ(Api(table, "/x/y/z/w", base), kNoRoute);
+  EXPECT_EQ(Api(table, "/", base), kNoRoute);
+}
+
+TEST(RouteTableFindApi, AnEncodedSlashIsNeverASeparatorOfTheBasePath) {
+  RouteTable table;
+  const int a = table.AddApi("/a");
+  table.AddApi("/a/b/c");
+  std::size_t base = 0;
+  // "b%2Fc" is one segment holding "b/c": the API at /a/b/c must not match.
+  EXPECT_EQ(Api(table, "/a/b%2Fc/d", base), a);
+  EXPECT_EQ(base, 1u);
+  EXPECT_EQ(Api(table, "/a/b/c/d", base), table.FindApi(Path("/a/b/c"), base));
+  EXPECT_EQ(base, 3u);
+}
+
+TEST(RouteTableFindApi, PathsDeeperThanEveryBasePathLookOnlyAtTheirPrefix) {
+  RouteTable table;
+  const int api = table.AddApi("/x/y");
+  std::size_t base = 0;
+  EXPECT_EQ(Api(table, "/x/y/1/2/3/4/5/6/7/8", base), api);
+  EXPECT_EQ(base, 2u);
+  EXPECT_EQ(Api(table, "/x/../x/./y//z", base), api);
+  EXPECT_EQ(base, 2u);
+}
+
+TEST(NormalisePath, ResolvesDotSegmentsAndDuplicateSlashes) {
+  const auto path = Path("/a//b/./c/../d/");
+  ASSERT_EQ(path.segments.size(), 3u);
+  EXPECT_EQ(path.segments[0], "a");
+  EXPECT_EQ(path.segments[1], "b");
+  EXPECT_EQ(path.segments[2], "d");
+  EXPECT_TRUE(path.trailing_slash);
+  NormalisedPath bad;
+  EXPECT_EQ(NormalisePath("/a/%zz", bad), PathError::kBadEncoding);
+  EXPECT_EQ(NormalisePath("/a/%00", bad), PathError::kNulByte);
+  EXPECT_EQ(NormalisePath("a/b", bad), PathError::kNotAbsolute);
+}
+
+}  // namespace
+}  // namespace mgw::runtime
