@@ -34,6 +34,7 @@
 #include "ratelimit/rate_limiter.h"
 #include "runtime/auth_filter.h"
 #include "runtime/http_fetch.h"
+#include "runtime/io_deadline.h"
 #include "runtime/redis_store.h"
 #include "runtime/metrics.h"
 #include "analytics/event_queue.h"
@@ -115,13 +116,14 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct UpstreamConnection {
   std::variant<PlainStream, TlsStream> stream;
+  IoDeadline deadline;  // for requests relayed on it (connect and Fetch use Beast's timeouts)
   beast::flat_buffer buffer;
   std::string key;
   Clock::time_point idle_since{};
   bool reused = false;
 
   template <class... Args>
-  explicit UpstreamConnection(Args&&... args) : stream(std::forward<Args>(args)...) {}
+  explicit UpstreamConnection(Args&&... args) : stream(std::forward<Args>(args)...), deadline(Lowest()) {}
 
   beast::tcp_stream& Lowest() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
@@ -312,6 +314,7 @@ bool IsIdempotent(http::verb verb) {
 
 // Per-request state, for the response and the access log.
 struct Exchange {
+  IoDeadline* client = nullptr;  // the client connection's deadline (set before any handling)
   Clock::time_point start;
   std::chrono::system_clock::time_point request_time;  // for the analytics event
   std::string correlation_id;
@@ -538,12 +541,15 @@ net::awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange
   exchange.bytes_sent = head ? 0 : body_size;
   beast::get_lowest_layer(stream).expires_after(
       std::chrono::milliseconds(shared.config->config.server.idle_timeout_ms));
+  error_code ec;
   if (head) {
     http::response_serializer<http::string_body> serializer{response};
-    auto [ec, n] = co_await http::async_write_header(stream, serializer, kTuple);
-    co_return !ec && keep;
+    std::tie(ec, std::ignore) = co_await http::async_write_header(stream, serializer, kTuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await http::async_write(stream, response, kTuple);
   }
-  auto [ec, n] = co_await http::async_write(stream, response, kTuple);
+  // The relay path times its operations with IoDeadline: no Beast expiry may linger.
+  beast::get_lowest_layer(stream).expires_never();
   co_return !ec && keep;
 }
 
@@ -579,6 +585,7 @@ net::awaitable<bool> DiscardBody(Stream& stream, beast::flat_buffer& buffer, Req
     beast::get_lowest_layer(stream).expires_after(
         std::chrono::milliseconds(shared.config->config.server.idle_timeout_ms));
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    beast::get_lowest_layer(stream).expires_never();
     if (ec == http::error::need_buffer) {
       ec = {};
     }
@@ -692,6 +699,7 @@ net::awaitable<std::pair<std::unique_ptr<UpstreamConnection>, ConnectError>> Con
                                                                                  : ConnectError::kFailed);
     }
   }
+  lowest.expires_never();  // requests on it are timed by its IoDeadline
   co_return std::make_pair(std::move(connection), ConnectError::kNone);
 }
 
@@ -752,6 +760,7 @@ net::awaitable<base::Result<FetchResponse>> Worker::Fetch(FetchRequest request) 
     const bool keep = parser.get().keep_alive();
     response.body = std::move(parser.get().body());
     if (keep) {
+      connection->Lowest().expires_never();
       ReturnToPool(*this, std::move(connection));
     }
     co_return response;
@@ -968,22 +977,25 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
         fresh_retry_left = false;
       }
       // The head goes out alone when a body follows (the client may wait for 100 Continue).
-      connection->Lowest().expires_after(timeout);
+      connection->deadline.Set(timeout);
       auto [write_error, written] = co_await std::visit(
           [&](auto& s) { return net::async_write(s, net::buffer(up_head), kTuple); },
           connection->stream);
+      connection->deadline.Clear();
       if (write_error) {
-        if (connection->reused && fresh_retry_left) {
+        if (connection->reused && fresh_retry_left && !connection->deadline.Expired()) {
           connection.reset();
           continue;
         }
-        timed_out = write_error == beast::error::timeout;
+        timed_out = connection->deadline.Expired();
         break;
       }
       if (has_body) {
         if (expects_continue) {
           http::response<http::empty_body> go_on{http::status::continue_, request.version()};
+          exchange.client->Set(std::chrono::milliseconds(config.server.idle_timeout_ms));
           co_await http::async_write(down, go_on, kTuple);
+          exchange.client->Clear();
         }
         body_sent = true;
         bool body_error = false;
@@ -995,9 +1007,9 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           if (!client_error && got == 0 && !parser.is_done()) {
             request.body().data = data;
             request.body().size = kChunkBytes;
-            beast::get_lowest_layer(down).expires_after(
-                std::chrono::milliseconds(config.server.idle_timeout_ms));
+            exchange.client->Set(std::chrono::milliseconds(config.server.idle_timeout_ms));
             auto [read_error, n] = co_await http::async_read(down, down_buffer, parser, kTuple);
+            exchange.client->Clear();
             if (read_error != http::error::need_buffer) {
               client_error = read_error;
             }
@@ -1015,10 +1027,11 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
           }
           frames.Build({}, up_framing, data, got, parser.is_done());
           terminated = terminated || parser.is_done();
-          connection->Lowest().expires_after(timeout);
+          connection->deadline.Set(timeout);
           auto [e, w] = co_await std::visit(
               [&](auto& s) { return net::async_write(s, frames.Buffers(), kTuple); },
               connection->stream);
+          connection->deadline.Clear();
           if (e) {
             body_error = true;
             break;
@@ -1053,9 +1066,11 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
         }
         if (!terminated) {
           frames.Build({}, up_framing, nullptr, 0, true);
+          connection->deadline.Set(timeout);
           auto [e, w] = co_await std::visit(
               [&](auto& s) { return net::async_write(s, frames.Buffers(), kTuple); },
               connection->stream);
+          connection->deadline.Clear();
           if (e) {
             outcome.keep_alive = false;
             exchange.status = 502;
@@ -1066,7 +1081,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
 
       // Response header (skipping interim 1xx answers).
       auto* rp = &fresh_response_parser();
-      connection->Lowest().expires_after(timeout);
+      connection->deadline.Set(timeout);
       auto [read_error, n] = co_await std::visit(
           [&](auto& s) { return http::async_read_header(s, connection->buffer, *rp, kTuple); },
           connection->stream);
@@ -1077,14 +1092,15 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
             [&](auto& s) { return http::async_read_header(s, connection->buffer, *rp, kTuple); },
             connection->stream);
       }
+      connection->deadline.Clear();
       if (read_error) {
         const bool nothing_received = connection->buffer.size() == 0;
         if (connection->reused && fresh_retry_left && nothing_received && !body_sent &&
-            read_error != beast::error::timeout) {
+            !connection->deadline.Expired()) {
           connection.reset();
           continue;
         }
-        timed_out = read_error == beast::error::timeout;
+        timed_out = connection->deadline.Expired();
         break;
       }
       sent_ok = true;
@@ -1126,7 +1142,9 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
         response.body() = FaultBody(outcome.code, "Runtime Error", outcome.description);
         response.prepare_payload();
         response.keep_alive(false);
+        exchange.client->Set(std::chrono::milliseconds(config.server.idle_timeout_ms));
         co_await http::async_write(down, response, kTuple);
+        exchange.client->Clear();
         exchange.status = static_cast<unsigned>(outcome.status);
         exchange.error_code = outcome.code;  // a gateway-made answer: a fault event
         exchange.bytes_sent = response.body().size();
@@ -1222,8 +1240,9 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     const auto client_timeout = std::chrono::milliseconds(config.server.idle_timeout_ms);
     bool upstream_complete = no_body || response_parser.is_done();
     if (no_body) {
-      beast::get_lowest_layer(down).expires_after(client_timeout);
+      exchange.client->Set(client_timeout);
       auto [header_error, header_bytes] = co_await net::async_write(down, net::buffer(out_head), kTuple);
+      exchange.client->Clear();
       if (header_error) {
         outcome.keep_alive = false;
         co_return outcome;
@@ -1241,12 +1260,13 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
         if (!read_error && got == 0 && !response_parser.is_done()) {
           response.body().data = data;
           response.body().size = kChunkBytes;
-          connection->Lowest().expires_after(timeout);
+          connection->deadline.Set(timeout);
           auto [e, n] = co_await std::visit(
               [&](auto& s) {
                 return http::async_read_some(s, connection->buffer, response_parser, kTuple);
               },
               connection->stream);
+          connection->deadline.Clear();
           if (e != http::error::need_buffer) {
             read_error = e;
           }
@@ -1262,8 +1282,9 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
         }
         frames.Build(head_pending ? std::string_view(out_head) : std::string_view(), out_framing,
                      data, got, finished);
-        beast::get_lowest_layer(down).expires_after(client_timeout);
+        exchange.client->Set(client_timeout);
         auto [e, w] = co_await net::async_write(down, frames.Buffers(), kTuple);
+        exchange.client->Clear();
         if (e) {
           outcome.keep_alive = false;
           co_return outcome;
@@ -1935,6 +1956,7 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
   const auto header_limit =
       static_cast<std::uint32_t>(std::min<std::int64_t>(config.server.max_uri_bytes + config.server.max_header_bytes + 64,
                                                         std::numeric_limits<std::uint32_t>::max()));
+  IoDeadline deadline(lowest);
   bool waiting = false;
   struct Registration {
     Worker& worker;
@@ -1953,10 +1975,11 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
     if (worker.shared.draining.load(std::memory_order_relaxed)) {
       break;
     }
-    lowest.expires_after(std::chrono::milliseconds(config.server.idle_timeout_ms));
+    deadline.Set(std::chrono::milliseconds(config.server.idle_timeout_ms));
     waiting = true;
     auto [error, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     waiting = false;
+    deadline.Clear();
     if (error) {
       // got_some(): the parser may have consumed every byte it was given (a Content-Length
       // past max_body_bytes fails once the header is complete); the client still gets its 413.
@@ -1973,6 +1996,7 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
       header_bytes += field.name_string().size() + field.value().size() + 4;
     }
     Exchange exchange;
+    exchange.client = &deadline;
     exchange.start = Clock::now();
     exchange.request_time = std::chrono::system_clock::now();
     worker.shared.active_requests.fetch_add(1, std::memory_order_relaxed);
@@ -2015,6 +2039,7 @@ net::awaitable<void> Session(Worker& worker, tcp::socket socket, bool tls) {
       TlsStream stream(std::move(socket), *worker.shared.server_tls);
       beast::get_lowest_layer(stream).expires_after(kTlsHandshakeTimeout);
       auto [handshake_error] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
+      beast::get_lowest_layer(stream).expires_never();  // requests are timed by IoDeadline
       if (!handshake_error) {
         co_await ServeConnection(worker, stream, peer_ip, true);
       }
