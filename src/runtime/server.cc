@@ -17,6 +17,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <memory_resource>
 #include <optional>
 #include <span>
 #include <variant>
@@ -56,8 +57,22 @@ constexpr std::size_t kMaxDiscardBytes = 1 << 20;
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kTrustIdleFor = std::chrono::seconds(1);
 
-using RequestParser = http::request_parser<http::buffer_body>;
-using RequestHeader = http::request_header<>;
+// Parsed header fields live in a per-message arena: one allocation for all of a message's fields
+// instead of one per field (the arena is released with the message).
+using FieldAllocator = std::pmr::polymorphic_allocator<char>;
+using Fields = http::basic_fields<FieldAllocator>;
+using RequestParser = http::request_parser<http::buffer_body, FieldAllocator>;
+using RequestHeader = http::request_header<Fields>;
+using ResponseParser = http::response_parser<http::buffer_body, FieldAllocator>;
+constexpr std::size_t kFieldArenaBytes = 2048;  // first block; grows for larger headers
+
+// A parser with its own field arena (declared first, so it outlives the parser's fields).
+template <class Parser>
+struct ArenaParser {
+  std::pmr::monotonic_buffer_resource arena{kFieldArenaBytes};
+  Parser parser{std::piecewise_construct, std::make_tuple(),
+                std::make_tuple(FieldAllocator(&arena))};
+};
 
 // ---------------------------------------------------------------------------------------------
 // Shared state and per-worker state.
@@ -181,20 +196,15 @@ std::string NewCorrelationId(std::mt19937_64& rng) {
   std::uint64_t b = rng();
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
-  std::string out;
-  out.reserve(36);
-  for (int i = 15; i >= 0; --i) {
-    out += kHex[(a >> (i * 4)) & 0xf];
-    if (i == 8 || i == 4) {
-      out += '-';
+  // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: 32 hex digits, dashes after digits 8, 12, 16, 20.
+  std::string out(36, '-');
+  std::size_t at = 0;
+  for (int digit = 0; digit < 32; ++digit) {
+    if (digit == 8 || digit == 12 || digit == 16 || digit == 20) {
+      ++at;
     }
-  }
-  out += '-';
-  for (int i = 15; i >= 0; --i) {
-    out += kHex[(b >> (i * 4)) & 0xf];
-    if (i == 12) {
-      out += '-';
-    }
+    const std::uint64_t word = digit < 16 ? a : b;
+    out[at++] = kHex[(word >> ((15 - digit % 16) * 4)) & 0xf];
   }
   return out;
 }
@@ -313,8 +323,130 @@ bool IsIdempotent(http::verb verb) {
 }
 
 // Per-request state, for the response and the access log.
+// What the gateway reads from a request header, gathered in one pass over its fields: Beast's
+// lookups by name walk a tree with case-insensitive compares, and a request needed about a dozen.
+struct HeaderFacts {
+  std::string_view connection;  // the first Connection field, as Beast's keep_alive() reads it
+  std::string_view expect;
+  std::string_view host;        // the first Host field
+  std::string_view origin;
+  std::string_view user_agent;
+  std::string_view correlation_id;
+  std::size_t field_bytes = 0;  // the header section without the request line
+  int host_count = 0;
+  int content_length_count = 0;
+  int transfer_encoding_count = 0;
+  bool transfer_encoding_not_chunked = false;
+  bool framing_name_with_underscore = false;  // "Transfer_Encoding" / "Content_Length"
+  bool preflight_method = false;              // Access-Control-Request-Method is present
+};
+
+template <class Fields>
+HeaderFacts ScanHeader(const Fields& header) {
+  HeaderFacts facts;
+  for (const auto& field : header) {
+    const std::string_view name = field.name_string();
+    const std::string_view value = field.value();
+    facts.field_bytes += name.size() + value.size() + 4;
+    switch (field.name()) {
+      case http::field::connection:
+        if (facts.connection.data() == nullptr) {
+          facts.connection = value;
+        }
+        break;
+      case http::field::expect:
+        if (facts.expect.data() == nullptr) {
+          facts.expect = value;
+        }
+        break;
+      case http::field::host:
+        if (facts.host_count++ == 0) {
+          facts.host = value;
+        }
+        break;
+      case http::field::origin:
+        if (facts.origin.data() == nullptr) {
+          facts.origin = value;
+        }
+        break;
+      case http::field::user_agent:
+        if (facts.user_agent.data() == nullptr) {
+          facts.user_agent = value;
+        }
+        break;
+      case http::field::content_length:
+        ++facts.content_length_count;
+        break;
+      case http::field::transfer_encoding:
+        ++facts.transfer_encoding_count;
+        facts.transfer_encoding_not_chunked =
+            facts.transfer_encoding_not_chunked || !IEqualsName(Trim(value), "chunked");
+        break;
+      case http::field::access_control_request_method:
+        facts.preflight_method = true;
+        break;
+      case http::field::unknown:
+        if (name.size() == 16 && facts.correlation_id.data() == nullptr &&
+            IEqualsName(name, "x-correlation-id")) {
+          facts.correlation_id = value;
+        }
+        // "Transfer_Encoding" / "Content_Length": CGI-style backends (HTTP_TRANSFER_ENCODING)
+        // read them as the framing headers and would frame the body differently.
+        if ((name.size() == 17 || name.size() == 14) && name.find('_') != std::string_view::npos) {
+          std::string dashed(name);
+          std::replace(dashed.begin(), dashed.end(), '_', '-');
+          facts.framing_name_with_underscore = facts.framing_name_with_underscore ||
+                                               IEqualsName(dashed, "transfer-encoding") ||
+                                               IEqualsName(dashed, "content-length");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return facts;
+}
+
+// Beast's keep_alive() on the first Connection field: HTTP/1.1 unless "close", HTTP/1.0 only
+// with "keep-alive".
+bool KeepAlive(unsigned version, std::string_view connection) {
+  if (version < 11) {
+    return connection.data() != nullptr && http::token_list{connection}.exists("keep-alive");
+  }
+  return connection.data() == nullptr || !http::token_list{connection}.exists("close");
+}
+
+// Framing checks Beast's parser leaves to us (contract section 8): a Transfer-Encoding other than
+// exactly "chunked", Transfer-Encoding together with Content-Length, several Content-Length
+// values, several Host fields.
+std::string_view FramingProblem(const HeaderFacts& facts, unsigned version) {
+  if (facts.framing_name_with_underscore) {
+    return "Transfer_Encoding or Content_Length (framing header spelled with '_')";
+  }
+  if (facts.transfer_encoding_not_chunked) {
+    return "unsupported Transfer-Encoding";
+  }
+  if (facts.transfer_encoding_count > 1) {
+    return "repeated Transfer-Encoding";
+  }
+  if (facts.transfer_encoding_count > 0 && facts.content_length_count > 0) {
+    return "both Content-Length and Transfer-Encoding";
+  }
+  if (facts.content_length_count > 1) {
+    return "repeated Content-Length";
+  }
+  if (facts.host_count > 1) {
+    return "repeated Host";
+  }
+  if (facts.host_count == 0 && version >= 11) {
+    return "missing Host";
+  }
+  return {};
+}
+
 struct Exchange {
   IoDeadline* client = nullptr;  // the client connection's deadline (set before any handling)
+  const HeaderFacts* facts = nullptr;  // of the request header (set before any handling)
   Clock::time_point start;
   std::chrono::system_clock::time_point request_time;  // for the analytics event
   std::string correlation_id;
@@ -322,7 +454,6 @@ struct Exchange {
   std::string log_path;  // path only: a query may carry credentials
   unsigned status = 0;
   std::uint64_t bytes_sent = 0;
-  std::string api = "-";
   std::string application = "-";
   std::string cors_origin;  // set when the API allows the request's Origin
   const ApiRoute* api_route = nullptr;
@@ -338,7 +469,7 @@ struct Exchange {
   int error_code = 0;              // fault code of a gateway-made answer
   int target_status = 0;           // backend status, 0 = backend not called
   double backend_ms = -1;
-  std::string destination;
+  std::string_view destination;  // a target URL of the immutable configuration
   std::uint64_t request_bytes = 0;
   std::string user;
   std::string key_type;
@@ -464,8 +595,8 @@ class WriteFrames {
 // Moves body bytes the parser's connection buffer already holds into `data` (up to `capacity`)
 // without any I/O; returns how many. `error` is set only for a broken body (or one past the
 // body limit); needing more input is not an error.
-template <bool isRequest>
-std::size_t TakeBufferedBody(http::parser<isRequest, http::buffer_body>& parser,
+template <class Parser>
+std::size_t TakeBufferedBody(Parser& parser,
                              beast::flat_buffer& buffer, char* data, std::size_t capacity,
                              error_code& error) {
   auto& body = parser.get().body();
@@ -814,7 +945,8 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   const bool idempotent = IsIdempotent(request.method());
   const auto& retry = group.Config().retry;
   const auto timeout = std::chrono::milliseconds(group.Config().timeout_ms);
-  const bool expects_continue = IEqualsName(request[http::field::expect], "100-continue");
+  const HeaderFacts& facts = *exchange.facts;
+  const bool expects_continue = IEqualsName(facts.expect, "100-continue");
   CircuitBreaker* breaker = group.Breaker();
 
   ProxyOutcome outcome;
@@ -827,7 +959,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   // The upstream header fields, built once; the request line and Host are added per attempt.
   // Only a Connection header naming more than keep-alive / close lists extra hop-by-hop headers.
   std::vector<std::string> connection_tokens;
-  if (const auto connection = request[http::field::connection];
+  if (const auto connection = facts.connection;
       !connection.empty() && !IEqualsName(connection, "keep-alive") && !IEqualsName(connection, "close")) {
     connection_tokens = ConnectionTokens(request);
   }
@@ -864,8 +996,8 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   forwarded_for.append(forwarded_for.empty() ? "" : ", ").append(peer_ip);
   AppendField(up_fields, "X-Forwarded-For", forwarded_for);
   AppendField(up_fields, "X-Forwarded-Proto", downstream_tls ? "https" : "http");
-  if (const auto host = request[http::field::host]; !host.empty()) {
-    AppendField(up_fields, "X-Forwarded-Host", host);
+  if (!facts.host.empty()) {
+    AppendField(up_fields, "X-Forwarded-Host", facts.host);
   }
   AppendField(up_fields, "X-Correlation-ID", exchange.correlation_id);
   if (backend_auth) {
@@ -951,9 +1083,10 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     // received is replaced once by a new one: the request was never processed.
     std::unique_ptr<UpstreamConnection> connection = TakePooled(worker, PoolKey(target, verify));
     bool fresh_retry_left = true;
-    std::optional<http::response_parser<http::buffer_body>> response_parser_storage;
-    auto fresh_response_parser = [&]() -> http::response_parser<http::buffer_body>& {
-      auto& p = response_parser_storage.emplace();
+    // A fresh parser (and arena) per response header, so that interim 1xx answers cannot pile up.
+    std::optional<ArenaParser<ResponseParser>> response_parser_storage;
+    auto fresh_response_parser = [&]() -> ResponseParser& {
+      auto& p = response_parser_storage.emplace().parser;
       p.body_limit(boost::none);
       p.header_limit(64 * 1024);
       if (request.method() == http::verb::head) {
@@ -1153,7 +1286,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
       co_return outcome;
     }
 
-    auto& response_parser = *response_parser_storage;
+    auto& response_parser = response_parser_storage->parser;
     auto& response = response_parser.get();
     const unsigned status = response.result_int();
     exchange.target_status = static_cast<int>(status);
@@ -1217,7 +1350,8 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     const bool no_body = request.method() == http::verb::head || status == 204 || status == 304 ||
                          (status >= 100 && status < 200);
     const auto length = response_parser.content_length();
-    bool client_keep_alive = request.keep_alive() && !worker.shared.draining.load(std::memory_order_relaxed);
+    bool client_keep_alive = KeepAlive(request.version(), facts.connection) &&
+                             !worker.shared.draining.load(std::memory_order_relaxed);
     BodyFraming out_framing = no_body ? BodyFraming::kNone : BodyFraming::kLength;
     if (length) {
       AppendNumberField(out_head, "Content-Length", *length);
@@ -1336,57 +1470,6 @@ std::vector<std::string> QueryValues(std::string_view query, std::string_view na
     }
   }
   return out;
-}
-
-// Framing checks Beast's parser leaves to us (contract section 8): a Transfer-Encoding other than
-// exactly "chunked", Transfer-Encoding together with Content-Length, several Content-Length
-// values, several Host fields.
-std::string_view FramingProblem(const RequestHeader& header) {
-  // "Transfer_Encoding" / "Content_Length": CGI-style backends (HTTP_TRANSFER_ENCODING) read
-  // them as the framing headers and would frame the body differently from the gateway.
-  for (const auto& field : header) {
-    const std::string_view name = field.name_string();
-    if (name.find('_') != std::string_view::npos) {
-      std::string dashed(name);
-      std::replace(dashed.begin(), dashed.end(), '_', '-');
-      if (IEqualsName(dashed, "transfer-encoding") || IEqualsName(dashed, "content-length")) {
-        return "Transfer_Encoding or Content_Length (framing header spelled with '_')";
-      }
-    }
-  }
-  int te_count = 0;
-  for (const auto& field : Range(header.equal_range(http::field::transfer_encoding))) {
-    ++te_count;
-    if (!IEqualsName(Trim(field.value()), "chunked")) {
-      return "unsupported Transfer-Encoding";
-    }
-  }
-  if (te_count > 1) {
-    return "repeated Transfer-Encoding";
-  }
-  int cl_count = 0;
-  for (const auto& field : Range(header.equal_range(http::field::content_length))) {
-    (void)field;
-    ++cl_count;
-  }
-  if (te_count > 0 && cl_count > 0) {
-    return "both Content-Length and Transfer-Encoding";
-  }
-  if (cl_count > 1) {
-    return "repeated Content-Length";
-  }
-  int host_count = 0;
-  for (const auto& field : Range(header.equal_range(http::field::host))) {
-    (void)field;
-    ++host_count;
-  }
-  if (host_count > 1) {
-    return "repeated Host";
-  }
-  if (host_count == 0 && header.version() >= 11) {
-    return "missing Host";
-  }
-  return {};
 }
 
 // The client address for per-client limits: the peer, or, when the peer is a trusted proxy, the
@@ -1574,19 +1657,20 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   const auto& config = gateway.config;
   auto& request = parser.get();
   const unsigned version = request.version();
-  bool keep_alive = request.keep_alive();
+  const HeaderFacts& facts = *exchange.facts;
+  bool keep_alive = KeepAlive(version, facts.connection);
   exchange.method = std::string(request.method_string());
-  exchange.user_agent = std::string(request[http::field::user_agent].substr(0, 256));
+  exchange.user_agent = std::string(facts.user_agent.substr(0, 256));
 
   const std::string_view target = request.target();
-  if (const auto id = request["X-Correlation-ID"]; IsSaneCorrelationId(id)) {
-    exchange.correlation_id = std::string(id);
+  if (IsSaneCorrelationId(facts.correlation_id)) {
+    exchange.correlation_id = std::string(facts.correlation_id);
   } else {
     exchange.correlation_id = NewCorrelationId(worker.rng);
   }
 
   const bool body_pending = !parser.is_done();
-  const bool expects_continue = IEqualsName(request[http::field::expect], "100-continue");
+  const bool expects_continue = IEqualsName(facts.expect, "100-continue");
   // After a local answer, the rest of the body must be read (or the connection closed).
   auto finish_local = [&](bool keep) -> net::awaitable<bool> {
     if (!keep) {
@@ -1609,7 +1693,7 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
                        false, version);
     co_return false;
   }
-  if (const auto problem = FramingProblem(request); !problem.empty()) {
+  if (const auto problem = FramingProblem(*exchange.facts, version); !problem.empty()) {
     exchange.log_path = "-";
     co_await SendFault(stream, shared, exchange, http::status::bad_request, 400, "Bad Request",
                        problem, false, version);
@@ -1647,14 +1731,13 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   exchange.api_route = api_route;
   exchange.api_model = api_route->api;
   exchange.metric_slot = shared.metric_slots->ApiUnrouted(match.api);
-  exchange.api = api_route->api->title + ":" + api_route->api->version;
   const auto& cors = api_route->api->cors;
-  const std::string_view origin = request[http::field::origin];
+  const std::string_view origin = facts.origin;
   exchange.cors_origin = AllowedOrigin(cors, origin);
 
   // CORS preflight: answered by the gateway for any path of the API.
   if (cors.enabled && method == Method::kOptions && !origin.empty() &&
-      request.find(http::field::access_control_request_method) != request.end() &&
+      facts.preflight_method &&
       (match.path_matched || match.resource != kNoRoute)) {
     http::fields extra;
     if (!exchange.cors_origin.empty()) {
@@ -1863,7 +1946,7 @@ void FinishExchange(Worker& worker, Exchange& exchange, const std::string& peer_
   event.response_size = exchange.bytes_sent;
   event.error_code = exchange.error_code;
   event.throttled_out_reason = std::move(exchange.throttled_reason);
-  event.destination = std::move(exchange.destination);
+  event.destination = std::string(exchange.destination);
   worker.events->Push(std::move(event));
 }
 
@@ -1892,7 +1975,13 @@ void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string&
   line += "ms ";
   line += exchange.correlation_id.empty() ? "-" : exchange.correlation_id;
   line += " api=";
-  line += exchange.api;
+  if (exchange.api_model != nullptr) {
+    line += exchange.api_model->title;
+    line += ':';
+    line += exchange.api_model->version;
+  } else {
+    line += '-';
+  }
   line += " app=";
   line += exchange.application;
   line += '\n';
@@ -1965,7 +2054,8 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
   } registration{worker, &lowest};
   worker.sessions.emplace(&lowest, &waiting);
   for (;;) {
-    RequestParser parser;
+    ArenaParser<RequestParser> slot;
+    RequestParser& parser = slot.parser;
     parser.header_limit(header_limit);
     if (config.server.max_body_bytes > 0) {
       parser.body_limit(static_cast<std::uint64_t>(config.server.max_body_bytes));
@@ -1989,14 +2079,12 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
       }
       break;
     }
-    // Header section size without the request line.
     const auto& header = parser.get();
-    std::size_t header_bytes = 0;
-    for (const auto& field : header) {
-      header_bytes += field.name_string().size() + field.value().size() + 4;
-    }
+    const HeaderFacts facts = ScanHeader(header);
+    const std::size_t header_bytes = facts.field_bytes;  // without the request line
     Exchange exchange;
     exchange.client = &deadline;
+    exchange.facts = &facts;
     exchange.start = Clock::now();
     exchange.request_time = std::chrono::system_clock::now();
     worker.shared.active_requests.fetch_add(1, std::memory_order_relaxed);
@@ -2004,8 +2092,9 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
     if (header_bytes > static_cast<std::size_t>(config.server.max_header_bytes)) {
       exchange.method = std::string(header.method_string());
       exchange.log_path = "-";
-      const auto id = header["X-Correlation-ID"];
-      exchange.correlation_id = IsSaneCorrelationId(id) ? std::string(id) : NewCorrelationId(worker.rng);
+      exchange.correlation_id = IsSaneCorrelationId(facts.correlation_id)
+                                    ? std::string(facts.correlation_id)
+                                    : NewCorrelationId(worker.rng);
       co_await SendFault(stream, worker.shared, exchange,
                          http::status::request_header_fields_too_large, 431,
                          "Request Header Fields Too Large", "The request header is too large", false,

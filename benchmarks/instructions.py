@@ -1,0 +1,182 @@
+"""Instructions per request of the gateway's worker, counted by callgrind: a figure that does not
+move with the load of a shared machine, for comparing two builds of the relay path.
+
+For each path (plain proxy; RS256 JWT cached + resource rate limit), the gateway (1 worker,
+analytics off) runs under valgrind; `ab -k` sends warm-up requests, the counters are zeroed, then
+REQUESTS requests are sent and the counters dumped. Prints total user-space instructions per
+request and, with TOP=N, the N functions with the most instructions of their own.
+Every server is bound to 127.0.0.1 on a port chosen at run time and stopped by its pid.
+"""
+import collections
+import glob
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("MGW_BIN_DIR", os.path.join(REPO, "build", "bin"))
+REQUESTS = int(os.environ.get("REQUESTS", "5000"))
+TOP = int(os.environ.get("TOP", "0"))
+WORK = tempfile.mkdtemp(prefix="mgw-instr-")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def wait_port(port, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def self_costs(path):
+    """Instructions per function (self cost) from a callgrind output file."""
+    names, costs, fn, skip = {}, collections.Counter(), None, False
+    for line in open(path):
+        m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+        if m:
+            kind, index, name = m.groups()
+            if name:
+                names[index] = name
+            if kind == "fn":
+                fn = index
+            continue
+        if line.startswith("calls="):
+            skip = True
+            continue
+        if re.match(r"^[+-]?\d", line):
+            if skip:
+                skip = False
+                continue
+            parts = line.split()
+            if len(parts) >= 2 and fn is not None:
+                costs[fn] += int(parts[1])
+    return {names.get(k, "?"): v for k, v in costs.items()}
+
+
+def measure(gateway, port, path, headers):
+    admin = free_port()
+    out = f"{WORK}/callgrind.out"
+    p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p", gateway,
+                          f"--server.http_port={port}", f"--admin.port={admin}", "--server.workers=1",
+                          "--log.access_log=", "--analytics.enabled=false"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_port(port)
+        ab = ["ab", "-q", "-k", "-c", "10"] + sum((["-H", h] for h in headers), [])
+        url = f"http://127.0.0.1:{port}{path}"
+        subprocess.run(ab + ["-n", "500", url], check=True, capture_output=True, timeout=300)
+        subprocess.run(["callgrind_control", "-z", str(p.pid)], check=True, capture_output=True, timeout=60)
+        result = subprocess.run(ab + ["-n", str(REQUESTS), url], check=True, capture_output=True,
+                                text=True, timeout=600)
+        subprocess.run(["callgrind_control", "-d", str(p.pid)], check=True, capture_output=True, timeout=60)
+        time.sleep(1)
+        failed = re.search(r"Failed requests:\s+(\d+)", result.stdout)
+        non2xx = re.search(r"Non-2xx responses:\s+(\d+)", result.stdout)
+        if (failed and int(failed.group(1))) or non2xx:
+            raise RuntimeError("requests failed:\n" + result.stdout)
+        dump = max(glob.glob(f"{out}.{p.pid}.*"), key=os.path.getmtime)
+        return self_costs(dump)
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(10)
+
+
+def main():
+    backend_port = free_port()
+    write(f"{WORK}/backend.conf", f"""
+worker_processes 1; daemon off; error_log /dev/null; pid {WORK}/backend.pid;
+events {{ worker_connections 1024; }}
+http {{ access_log off; keepalive_requests 1000000;
+  server {{ listen 127.0.0.1:{backend_port};
+    location / {{ default_type text/plain; return 200 "{'x' * 100}"; }} }} }}
+""")
+    backend = subprocess.Popen(["nginx", "-c", f"{WORK}/backend.conf", "-p", WORK],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_port(backend_port)
+        project = f"{WORK}/project"
+        key = f"{WORK}/issuer.key"
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                        "-out", key], check=True, capture_output=True)
+        os.makedirs(f"{project}/certs", exist_ok=True)
+        subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", f"{project}/certs/issuer.pem"],
+                       check=True, capture_output=True)
+        write(f"{project}/api_definitions/api.yaml", f"""openapi: 3.0.3
+info: {{title: Bench, version: "1"}}
+x-wso2-basePath: /api
+x-wso2-production-endpoints: {{urls: ["http://127.0.0.1:{backend_port}"]}}
+paths:
+  /plain:
+    get:
+      x-wso2-disable-security: true
+      responses: {{"200": {{description: ok}}}}
+  /secure:
+    get:
+      x-wso2-throttling-tier: Huge
+      security: [{{jwt: [read]}}]
+      responses: {{"200": {{description: ok}}}}
+components:
+  securitySchemes:
+    jwt: {{type: http, scheme: bearer}}
+""")
+        write(f"{project}/policies.yaml", """resourcePolicies:
+  - Huge: {count: 1000000000, unitTime: 1, timeUnit: min}
+""")
+        write(f"{project}/mgw.toml", """[project]
+name = "bench"
+[[auth.jwt]]
+issuer = "https://bench.example/issuer"
+certificate = "certs/issuer.pem"
+""")
+        subprocess.run([f"{BIN}/mgw", "build", project, "-q"], check=True,
+                       env={**os.environ, "MGW_GATEWAY_BINARY": f"{BIN}/mgw-gateway"})
+        gateway = f"{project}/target/bench/bin/gateway"
+        token = subprocess.run([f"{BIN}/mgw", "token", "--key", key, "--iss", "https://bench.example/issuer",
+                                "--scope", "read", "--ttl", "86400"], check=True, capture_output=True,
+                               text=True).stdout.strip()
+        rows = [("plain proxy", "/api/plain", []),
+                ("JWT RS256 cached + resource rate limit", "/api/secure", [f"Authorization: Bearer {token}"])]
+        print(f"| path ({REQUESTS} requests, ab -k -c 10, analytics off) | instructions / request |")
+        print("|---|---|")
+        profiles = []
+        for name, path, headers in rows:
+            costs = measure(gateway, free_port(), path, headers)
+            total = sum(costs.values())
+            print(f"| {name} | {total / REQUESTS:,.0f} |", flush=True)
+            profiles.append((name, costs, total))
+        for name, costs, total in profiles if TOP else []:
+            print(f"\n{name}: top {TOP} functions by own instructions per request")
+            for function, cost in sorted(costs.items(), key=lambda kv: -kv[1])[:TOP]:
+                print(f"  {cost / REQUESTS:8,.0f}  {100 * cost / total:4.1f}%  {function[:110]}")
+    finally:
+        os.killpg(backend.pid, signal.SIGTERM)
+        backend.wait(10)
+        subprocess.run(["rm", "-rf", WORK])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
