@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+import bench_project
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("MGW_BIN_DIR", os.path.join(REPO, "build", "bin"))
 REQUESTS = int(os.environ.get("REQUESTS", "5000"))
@@ -29,12 +31,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
 
 
 def wait_port(port, timeout=60):
@@ -107,7 +103,7 @@ def measure(gateway, port, path, headers):
 
 def main():
     backend_port = free_port()
-    write(f"{WORK}/backend.conf", f"""
+    bench_project.write(f"{WORK}/backend.conf", f"""
 worker_processes 1; daemon off; error_log /dev/null; pid {WORK}/backend.pid;
 events {{ worker_connections 1024; }}
 http {{ access_log off; keepalive_requests 1000000;
@@ -118,48 +114,10 @@ http {{ access_log off; keepalive_requests 1000000;
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_port(backend_port)
-        project = f"{WORK}/project"
-        key = f"{WORK}/issuer.key"
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-                        "-out", key], check=True, capture_output=True)
-        os.makedirs(f"{project}/certs", exist_ok=True)
-        subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", f"{project}/certs/issuer.pem"],
-                       check=True, capture_output=True)
-        write(f"{project}/api_definitions/api.yaml", f"""openapi: 3.0.3
-info: {{title: Bench, version: "1"}}
-x-wso2-basePath: /api
-x-wso2-production-endpoints: {{urls: ["http://127.0.0.1:{backend_port}"]}}
-paths:
-  /plain:
-    get:
-      x-wso2-disable-security: true
-      responses: {{"200": {{description: ok}}}}
-  /secure:
-    get:
-      x-wso2-throttling-tier: Huge
-      security: [{{jwt: [read]}}]
-      responses: {{"200": {{description: ok}}}}
-components:
-  securitySchemes:
-    jwt: {{type: http, scheme: bearer}}
-""")
-        write(f"{project}/policies.yaml", """resourcePolicies:
-  - Huge: {count: 1000000000, unitTime: 1, timeUnit: min}
-""")
-        write(f"{project}/mgw.toml", """[project]
-name = "bench"
-[[auth.jwt]]
-issuer = "https://bench.example/issuer"
-certificate = "certs/issuer.pem"
-""")
-        subprocess.run([f"{BIN}/mgw", "build", project, "-q"], check=True,
-                       env={**os.environ, "MGW_GATEWAY_BINARY": f"{BIN}/mgw-gateway"})
-        gateway = f"{project}/target/bench/bin/gateway"
-        token = subprocess.run([f"{BIN}/mgw", "token", "--key", key, "--iss", "https://bench.example/issuer",
-                                "--scope", "read", "--ttl", "86400"], check=True, capture_output=True,
-                               text=True).stdout.strip()
+        gateway, key = bench_project.build(WORK, backend_port, BIN)
+        token = bench_project.token(BIN, key)
         rows = [("plain proxy", "/api/plain", []),
-                ("JWT RS256 cached + resource rate limit", "/api/secure", [f"Authorization: Bearer {token}"])]
+                ("JWT RS256 cached + rate limit", "/api/secure", [f"Authorization: Bearer {token}"])]
         print(f"| path ({REQUESTS} requests, ab -k -c 10, analytics off) | instructions / request |")
         print("|---|---|")
         profiles = []

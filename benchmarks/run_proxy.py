@@ -18,6 +18,8 @@ import tempfile
 import time
 import urllib.request
 
+import bench_project
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("MGW_BIN_DIR", os.path.join(REPO, "build", "bin"))
 SHARED = os.environ.get("MGW_SHARED_DIR", os.path.join(REPO, "..", "shared"))
@@ -173,45 +175,7 @@ backend be
 """)
 
     # The mgw project: a plain proxied resource, a secured + limited one.
-    project = f"{WORK}/project"
-    key = f"{WORK}/issuer.key"
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-                    "-out", key], check=True, capture_output=True)
-    os.makedirs(f"{project}/certs", exist_ok=True)
-    subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", f"{project}/certs/issuer.pem"],
-                   check=True, capture_output=True)
-    write(f"{project}/api_definitions/api.yaml", f"""openapi: 3.0.3
-info: {{title: Bench, version: "1"}}
-x-wso2-basePath: /api
-x-wso2-production-endpoints: {{urls: ["http://127.0.0.1:{backend_port}"]}}
-paths:
-  /plain:
-    get:
-      x-wso2-disable-security: true
-      responses: {{"200": {{description: ok}}}}
-  /secure:
-    get:
-      x-wso2-throttling-tier: Huge
-      security: [{{jwt: [read]}}]
-      responses: {{"200": {{description: ok}}}}
-components:
-  securitySchemes:
-    jwt: {{type: http, scheme: bearer}}
-""")
-    write(f"{project}/policies.yaml", """resourcePolicies:
-  - Huge: {count: 1000000000, unitTime: 1, timeUnit: min}
-subscriptionPolicies:
-  - Default: {count: 1000000000, unitTime: 1, timeUnit: min}
-""")
-    write(f"{project}/mgw.toml", """[project]
-name = "bench"
-[[auth.jwt]]
-issuer = "https://bench.example/issuer"
-certificate = "certs/issuer.pem"
-""")
-    subprocess.run([f"{BIN}/mgw", "build", project, "-q"], check=True,
-                   env={**os.environ, "MGW_GATEWAY_BINARY": f"{BIN}/mgw-gateway"})
-    gateway = f"{project}/target/bench/bin/gateway"
+    gateway, key = bench_project.build(WORK, backend_port, BIN)
 
     def mgw(extra):
         port, admin = free_port(), free_port()
@@ -220,9 +184,7 @@ certificate = "certs/issuer.pem"
         wait_http(f"http://127.0.0.1:{port}/api/plain")
         return p, port
 
-    token = subprocess.run([f"{BIN}/mgw", "token", "--key", key, "--iss", "https://bench.example/issuer",
-                            "--scope", "read", "--ttl", "86400"], check=True, capture_output=True,
-                           text=True).stdout.strip()
+    token = bench_project.token(BIN, key)
     # Fresh tokens: more distinct tokens (10,000) than the per-worker cache holds (8,192), cycled
     # by wrk, so every request verifies a signature.
     tokens_file = f"{WORK}/tokens.txt"
@@ -233,7 +195,7 @@ key = serialization.load_pem_private_key(open({key!r}, 'rb').read(), password=No
 now = int(time.time())
 with open({tokens_file!r}, 'w') as f:
     for i in range(10000):
-        f.write(jwt.encode({{'iss': 'https://bench.example/issuer', 'sub': 'u%d' % i, 'scope': 'read',
+        f.write(jwt.encode({{'iss': {bench_project.ISSUER!r}, 'sub': 'u%d' % i, 'scope': 'read',
                             'exp': now + 86400, 'iat': now}}, key, algorithm='RS256') + '\\n')
 """], check=True, timeout=300)
     write(f"{WORK}/fresh.lua", f"""

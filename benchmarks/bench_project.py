@@ -1,0 +1,62 @@
+"""The project the proxy benchmarks build: one API at /api on a given backend, with a plain
+resource (security disabled) and a secured one (RS256 JWT with scope `read`, resource tier Huge,
+which never triggers). Shared by run_proxy.py and instructions.py."""
+import os
+import subprocess
+
+ISSUER = "https://bench.example/issuer"
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def build(work, backend_port, bin_dir):
+    """Writes and builds the project under `work`; returns (gateway binary, issuer key file)."""
+    project = f"{work}/project"
+    key = f"{work}/issuer.key"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                    "-out", key], check=True, capture_output=True)
+    os.makedirs(f"{project}/certs", exist_ok=True)
+    subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", f"{project}/certs/issuer.pem"],
+                   check=True, capture_output=True)
+    write(f"{project}/api_definitions/api.yaml", f"""openapi: 3.0.3
+info: {{title: Bench, version: "1"}}
+x-wso2-basePath: /api
+x-wso2-production-endpoints: {{urls: ["http://127.0.0.1:{backend_port}"]}}
+paths:
+  /plain:
+    get:
+      x-wso2-disable-security: true
+      responses: {{"200": {{description: ok}}}}
+  /secure:
+    get:
+      x-wso2-throttling-tier: Huge
+      security: [{{jwt: [read]}}]
+      responses: {{"200": {{description: ok}}}}
+components:
+  securitySchemes:
+    jwt: {{type: http, scheme: bearer}}
+""")
+    write(f"{project}/policies.yaml", """resourcePolicies:
+  - Huge: {count: 1000000000, unitTime: 1, timeUnit: min}
+subscriptionPolicies:
+  - Default: {count: 1000000000, unitTime: 1, timeUnit: min}
+""")
+    write(f"{project}/mgw.toml", f"""[project]
+name = "bench"
+[[auth.jwt]]
+issuer = "{ISSUER}"
+certificate = "certs/issuer.pem"
+""")
+    subprocess.run([f"{bin_dir}/mgw", "build", project, "-q"], check=True,
+                   env={**os.environ, "MGW_GATEWAY_BINARY": f"{bin_dir}/mgw-gateway"})
+    return f"{project}/target/bench/bin/gateway", key
+
+
+def token(bin_dir, key):
+    """A day-long RS256 token with scope `read` from the bench issuer."""
+    return subprocess.run([f"{bin_dir}/mgw", "token", "--key", key, "--iss", ISSUER, "--scope", "read",
+                           "--ttl", "86400"], check=True, capture_output=True, text=True).stdout.strip()
