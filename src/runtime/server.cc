@@ -504,14 +504,6 @@ void CollectGatewayFields(const Exchange& exchange, FieldList& out) {
   out.emplace_back("Vary", "Origin");
 }
 
-void AddCorsHeaders(http::fields& fields, const Exchange& exchange) {
-  FieldList list;
-  CollectGatewayFields(exchange, list);
-  for (const auto& [name, value] : list) {
-    fields.set(name, value);
-  }
-}
-
 void AppendField(std::string& head, std::string_view name, std::string_view value) {
   head.append(name).append(": ", 2).append(value).append("\r\n", 2);
 }
@@ -646,39 +638,56 @@ net::awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange
                                   std::string_view content_type, bool keep_alive,
                                   unsigned version, const http::fields* extra = nullptr,
                                   bool head = false) {
-  http::response<http::string_body> response{status, version};
-  response.set(http::field::server, "mgw");
+  // The head is written by hand, as on the relay path (one buffer, no Beast message).
+  const unsigned code = static_cast<unsigned>(status);
+  std::string out_head;
+  out_head.reserve(256);
+  AppendStatusLine(out_head, version, code, http::obsolete_reason(status));
+  AppendField(out_head, "Server", "mgw");
   if (!content_type.empty()) {
-    response.set(http::field::content_type, content_type);
+    AppendField(out_head, "Content-Type", content_type);
   }
   if (!exchange.correlation_id.empty()) {
-    response.set("X-Correlation-ID", exchange.correlation_id);
+    AppendField(out_head, "X-Correlation-ID", exchange.correlation_id);
   }
+  // The gateway's own fields (rate-limit, CORS) replace any extra field of the same name.
+  FieldList gateway_fields;
+  CollectGatewayFields(exchange, gateway_fields);
   if (extra != nullptr) {
     for (const auto& field : *extra) {
-      response.insert(field.name_string(), field.value());
+      const std::string_view name = field.name_string();
+      // Framing and connection fields are the gateway's to write.
+      const bool framing = field.name() == http::field::content_length ||
+                           field.name() == http::field::transfer_encoding ||
+                           field.name() == http::field::connection;
+      if (!framing && std::none_of(gateway_fields.begin(), gateway_fields.end(),
+                                   [&](const auto& own) { return IEqualsName(own.first, name); })) {
+        AppendField(out_head, name, field.value());
+      }
     }
   }
-  AddCorsHeaders(response, exchange);
-  const std::size_t body_size = body.size();
-  response.body() = std::move(body);
-  response.prepare_payload();
-  if (head) {
-    response.body().clear();
+  for (const auto& [name, value] : gateway_fields) {
+    AppendField(out_head, name, value);
+  }
+  // As Beast's prepare_payload(): no length for 1xx, 204 and 304; HEAD keeps the body's length.
+  if (!(code / 100 == 1 || code == 204 || code == 304)) {
+    AppendNumberField(out_head, "Content-Length", body.size());
   }
   const bool keep = keep_alive && !shared.draining.load(std::memory_order_relaxed);
-  response.keep_alive(keep);
-  exchange.status = static_cast<unsigned>(status);
-  exchange.bytes_sent = head ? 0 : body_size;
+  if (version >= 11 && !keep) {
+    AppendField(out_head, "Connection", "close");
+  } else if (version < 11 && keep) {
+    AppendField(out_head, "Connection", "keep-alive");
+  }
+  out_head.append("\r\n", 2);
+  exchange.status = code;
+  exchange.bytes_sent = head ? 0 : body.size();
+  WriteFrames frames;
+  frames.Build(out_head, head ? BodyFraming::kNone : BodyFraming::kLength, body.data(), body.size(),
+               true);
   beast::get_lowest_layer(stream).expires_after(
       std::chrono::milliseconds(shared.config->config.server.idle_timeout_ms));
-  error_code ec;
-  if (head) {
-    http::response_serializer<http::string_body> serializer{response};
-    std::tie(ec, std::ignore) = co_await http::async_write_header(stream, serializer, kTuple);
-  } else {
-    std::tie(ec, std::ignore) = co_await http::async_write(stream, response, kTuple);
-  }
+  auto [ec, written] = co_await net::async_write(stream, frames.Buffers(), kTuple);
   // The relay path times its operations with IoDeadline: no Beast expiry may linger.
   beast::get_lowest_layer(stream).expires_never();
   co_return !ec && keep;
