@@ -1,5 +1,6 @@
 #include "analytics/event.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -45,6 +46,15 @@ std::size_t Utf8SequenceAt(const std::string& text, std::size_t i) {
 // are escaped, control characters become \n, \t, ... or \u00XX, and -- header values may hold any
 // byte -- each byte that does not start a valid UTF-8 sequence becomes U+FFFD, so the line stays
 // valid UTF-8 JSON.
+// Bytes that are not copied as they are: control characters, '"', '\\' and every non-ASCII byte.
+constexpr std::array<bool, 256> kNeedsCare = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[static_cast<std::size_t>(c)] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+  }
+  return table;
+}();
+
 void AppendString(std::string& out, const std::string& text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
@@ -53,12 +63,16 @@ void AppendString(std::string& out, const std::string& text) {
   auto flush = [&] {
     out.append(text, plain, i - plain);
   };
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+  const std::size_t size = text.size();
+  while (i < size) {
+    // The common case, plain ASCII: one table lookup per byte.
+    while (i < size && !kNeedsCare[static_cast<unsigned char>(text[i])]) {
       ++i;
-      continue;
     }
+    if (i == size) {
+      break;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       const std::size_t length = Utf8SequenceAt(text, i);
       if (length > 0) {

@@ -205,17 +205,22 @@ bool Writer::DrainOnce() {
     std::size_t taken = 0;
     batch.clear();
     while (taken < (1 << 20) && queue->PopInto(batch, 4096) > 0) {
+      buffer.reserve((1 << 18) + 4096);  // once per pass with events, not once per doubling
       for (const auto& event : batch) {
-        line.clear();
-        AppendJsonLine(event, line);
+        // Serialised straight into the write buffer (no copy through a line string).
+        const std::size_t start = buffer.size();
+        AppendJsonLine(event, buffer);
+        const std::size_t line_size = buffer.size() - start;
         // Rotate before the file would pass rotate_bytes: a file holds whole lines only.
-        const auto pending = file_bytes_ + static_cast<std::int64_t>(buffer.size());
-        if (pending > 0 && pending + static_cast<std::int64_t>(line.size()) > options_.rotate_bytes) {
+        const auto pending = file_bytes_ + static_cast<std::int64_t>(start);
+        if (pending > 0 && pending + static_cast<std::int64_t>(line_size) > options_.rotate_bytes) {
+          line.assign(buffer, start, line_size);
+          buffer.resize(start);
           flush();
           Rotate();
+          buffer = line;
         }
-        taken += line.size();
-        buffer += line;
+        taken += line_size;
         ++lines;
         if (buffer.size() >= (1 << 18)) {
           flush();

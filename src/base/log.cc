@@ -55,12 +55,12 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point time) {
     cached_size = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
     cached_seconds = seconds;
   }
+  const char tail[] = {'.', static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
+                       static_cast<char>('0' + millis % 10), 'Z'};
   std::string out;
-  out.reserve(cached_size + 5);
+  out.reserve(cached_size + sizeof tail);
   out.append(cached, cached_size);
-  char tail[8];
-  std::snprintf(tail, sizeof tail, ".%03dZ", millis);
-  out += tail;
+  out.append(tail, sizeof tail);
   return out;
 }
 
