@@ -21,6 +21,25 @@ class EventQueue {
   // Consumer side: moves up to `max` events into `out`; returns how many.
   std::size_t PopInto(std::vector<Event>& out, std::size_t max);
 
+  // Consumer side: calls `f(const Event&)` on up to `max` queued events in order, where they
+  // lie (no move, no batch to grow), then empties their slots and hands them back to the
+  // producer; returns how many.
+  template <class F>
+  std::size_t Drain(std::size_t max, F&& f) {
+    std::size_t head = head_.load(std::memory_order_relaxed);
+    const std::size_t tail = tail_.load(std::memory_order_acquire);
+    std::size_t n = 0;
+    while (head != tail && n < max) {
+      Event& slot = slots_[head & (capacity_ - 1)];
+      f(static_cast<const Event&>(slot));
+      slot = Event{};  // an idle queue holds no event's memory
+      ++head;
+      ++n;
+    }
+    head_.store(head, std::memory_order_release);
+    return n;
+  }
+
   std::uint64_t Dropped() const { return dropped_.load(std::memory_order_relaxed); }
   bool Empty() const;
 

@@ -53,6 +53,28 @@ TEST(AnalyticsEventQueue, PopIntoTakesAtMostMaxAndAppends) {
   EXPECT_EQ(queue.PopInto(out, 100), 0u);
 }
 
+TEST(AnalyticsEventQueue, DrainVisitsInOrderAtMostMaxAndFreesTheSlots) {
+  EventQueue queue(4);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(queue.Push(Numbered(i)));
+  }
+  EXPECT_FALSE(queue.Push(Numbered(99)));  // full
+  std::vector<std::string> seen;
+  const auto collect = [&](const Event& event) { seen.push_back(event.correlation_id); };
+  EXPECT_EQ(queue.Drain(3, collect), 3u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"0", "1", "2"}));
+  // The drained slots are the producer's again; order continues across the wrap.
+  for (int i = 4; i < 7; ++i) {
+    ASSERT_TRUE(queue.Push(Numbered(i))) << i;
+  }
+  EXPECT_EQ(queue.Drain(0, collect), 0u);
+  EXPECT_EQ(queue.Drain(100, collect), 4u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6"}));
+  EXPECT_EQ(queue.Drain(100, collect), 0u);
+  EXPECT_TRUE(queue.Empty());
+  EXPECT_EQ(queue.Dropped(), 1u);
+}
+
 TEST(AnalyticsEventQueue, AFullQueueDropsAndCountsWithoutBlocking) {
   EventQueue queue(3);  // rounded up to a power of two: 4 slots
   for (int i = 0; i < 4; ++i) {

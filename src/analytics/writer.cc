@@ -177,7 +177,6 @@ void Writer::Stop() {
 }
 
 bool Writer::DrainOnce() {
-  std::vector<Event> batch;
   std::string buffer;
   std::uint64_t lines = 0;
   bool more = false;
@@ -203,10 +202,12 @@ bool Writer::DrainOnce() {
   for (EventQueue* queue : queues_) {
     // At most ~1 MiB per queue and pass, so that one busy worker does not starve the others.
     std::size_t taken = 0;
-    batch.clear();
-    while (taken < (1 << 20) && queue->PopInto(batch, 4096) > 0) {
-      buffer.reserve((1 << 18) + 4096);  // once per pass with events, not once per doubling
-      for (const auto& event : batch) {
+    std::size_t drained = 0;
+    do {
+      drained = queue->Drain(4096, [&](const Event& event) {
+        if (buffer.capacity() < (1 << 18) + 4096) {
+          buffer.reserve((1 << 18) + 4096);  // once per pass with events, not once per doubling
+        }
         // Serialised straight into the write buffer (no copy through a line string).
         const std::size_t start = buffer.size();
         AppendJsonLine(event, buffer);
@@ -225,9 +226,8 @@ bool Writer::DrainOnce() {
         if (buffer.size() >= (1 << 18)) {
           flush();
         }
-      }
-      batch.clear();
-    }
+      });
+    } while (drained > 0 && taken < (1 << 20));
     more = more || !queue->Empty();
   }
   flush();
