@@ -32,7 +32,10 @@ class EventQueue {
     while (head != tail && n < max) {
       Event& slot = slots_[head & (capacity_ - 1)];
       f(static_cast<const Event&>(slot));
-      slot = Event{};  // an idle queue holds no event's memory
+      // Destroyed and made anew: assigning an empty Event would keep each string's heap buffer,
+      // and an idle queue must hold no event's memory.
+      std::destroy_at(&slot);
+      std::construct_at(&slot);
       ++head;
       ++n;
     }
