@@ -20,19 +20,6 @@ bool EventQueue::Push(Event&& event) {
   return true;
 }
 
-std::size_t EventQueue::PopInto(std::vector<Event>& out, std::size_t max) {
-  std::size_t head = head_.load(std::memory_order_relaxed);
-  const std::size_t tail = tail_.load(std::memory_order_acquire);
-  std::size_t n = 0;
-  while (head != tail && n < max) {
-    out.push_back(std::move(slots_[head & (capacity_ - 1)]));
-    ++head;
-    ++n;
-  }
-  head_.store(head, std::memory_order_release);
-  return n;
-}
-
 bool EventQueue::Empty() const {
   return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
 }

@@ -5,8 +5,6 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <optional>
-#include <vector>
 
 #include "analytics/event.h"
 
@@ -18,9 +16,6 @@ class EventQueue {
 
   // Producer side. Returns false (and counts a drop) when the queue is full.
   bool Push(Event&& event);
-  // Consumer side: moves up to `max` events into `out`; returns how many.
-  std::size_t PopInto(std::vector<Event>& out, std::size_t max);
-
   // Consumer side: calls `f(const Event&)` on up to `max` queued events in order, where they
   // lie (no move, no batch to grow), then empties their slots and hands them back to the
   // producer; returns how many.

@@ -18,6 +18,11 @@ Event Numbered(std::uint64_t n) {
   return e;
 }
 
+// Copies what Drain() visits into `out`, as the writer serialises it.
+std::size_t Take(EventQueue& queue, std::vector<Event>& out, std::size_t max) {
+  return queue.Drain(max, [&](const Event& event) { out.push_back(event); });
+}
+
 TEST(AnalyticsEventQueue, PopsInPushOrder) {
   EventQueue queue(8);
   EXPECT_TRUE(queue.Empty());
@@ -26,7 +31,7 @@ TEST(AnalyticsEventQueue, PopsInPushOrder) {
   }
   EXPECT_FALSE(queue.Empty());
   std::vector<Event> out;
-  EXPECT_EQ(queue.PopInto(out, 100), 5u);
+  EXPECT_EQ(Take(queue, out, 100), 5u);
   ASSERT_EQ(out.size(), 5u);
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(out[i].correlation_id, std::to_string(i));
@@ -35,22 +40,22 @@ TEST(AnalyticsEventQueue, PopsInPushOrder) {
   EXPECT_EQ(queue.Dropped(), 0u);
 }
 
-TEST(AnalyticsEventQueue, PopIntoTakesAtMostMaxAndAppends) {
+TEST(AnalyticsEventQueue, DrainTakesAtMostMax) {
   EventQueue queue(16);
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(queue.Push(Numbered(i)));
   }
   std::vector<Event> out;
   out.push_back(Numbered(999));
-  EXPECT_EQ(queue.PopInto(out, 4), 4u);
+  EXPECT_EQ(Take(queue, out, 4), 4u);
   ASSERT_EQ(out.size(), 5u);
   EXPECT_EQ(out[0].correlation_id, "999");
   EXPECT_EQ(out[1].correlation_id, "0");
   EXPECT_EQ(out[4].correlation_id, "3");
-  EXPECT_EQ(queue.PopInto(out, 0), 0u);
-  EXPECT_EQ(queue.PopInto(out, 100), 6u);
+  EXPECT_EQ(Take(queue, out, 0), 0u);
+  EXPECT_EQ(Take(queue, out, 100), 6u);
   EXPECT_EQ(out.back().correlation_id, "9");
-  EXPECT_EQ(queue.PopInto(out, 100), 0u);
+  EXPECT_EQ(Take(queue, out, 100), 0u);
 }
 
 TEST(AnalyticsEventQueue, DrainVisitsInOrderAtMostMaxAndFreesTheSlots) {
@@ -87,7 +92,7 @@ TEST(AnalyticsEventQueue, AFullQueueDropsAndCountsWithoutBlocking) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   EXPECT_EQ(queue.Dropped(), 10u);
   std::vector<Event> out;
-  EXPECT_EQ(queue.PopInto(out, 100), 4u);
+  EXPECT_EQ(Take(queue, out, 100), 4u);
   EXPECT_EQ(out.back().correlation_id, "3") << "the queued events are kept, the new ones dropped";
   // Room again: pushes succeed and the drop count stays.
   EXPECT_TRUE(queue.Push(Numbered(100)));
@@ -102,7 +107,7 @@ TEST(AnalyticsEventQueue, WrapsAroundManyTimes) {
     ASSERT_TRUE(queue.Push(Numbered(2 * round)));
     ASSERT_TRUE(queue.Push(Numbered(2 * round + 1)));
     out.clear();
-    ASSERT_EQ(queue.PopInto(out, 8), 2u);
+    ASSERT_EQ(Take(queue, out, 8), 2u);
     for (const auto& e : out) {
       ASSERT_EQ(e.request_size, next++);
     }
@@ -130,7 +135,7 @@ TEST(AnalyticsEventQueue, ProducerAndConsumerThreadsLoseNothing) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (expected < kEvents && std::chrono::steady_clock::now() < deadline) {
     out.clear();
-    if (queue.PopInto(out, 257) == 0) {
+    if (Take(queue, out, 257) == 0) {
       std::this_thread::yield();
       continue;
     }
@@ -167,7 +172,7 @@ TEST(AnalyticsEventQueue, AcceptedPlusDroppedIsEverythingPushed) {
   while (std::chrono::steady_clock::now() < deadline) {
     const bool finished = done.load();
     out.clear();
-    queue.PopInto(out, 16);
+    Take(queue, out, 16);
     for (const auto& e : out) {
       increasing = increasing && (received == 0 || e.request_size > last);
       last = e.request_size;
