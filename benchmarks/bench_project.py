@@ -2,9 +2,17 @@
 resource (security disabled) and a secured one (RS256 JWT with scope `read`, resource tier Huge,
 which never triggers). Shared by run_proxy.py and instructions.py."""
 import os
+import socket
 import subprocess
 
 ISSUER = "https://bench.example/issuer"
+
+
+def free_port():
+    """A loopback port free at the time of the call."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def write(path, text):

@@ -27,12 +27,6 @@ TOP = int(os.environ.get("TOP", "0"))
 WORK = tempfile.mkdtemp(prefix="mgw-instr-")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_port(port, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -70,7 +64,7 @@ def self_costs(path):
 
 
 def measure(gateway, port, path, headers):
-    admin = free_port()
+    admin = bench_project.free_port()
     out = f"{WORK}/callgrind.out"
     p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p", gateway,
                           f"--server.http_port={port}", f"--admin.port={admin}", "--server.workers=1",
@@ -102,7 +96,7 @@ def measure(gateway, port, path, headers):
 
 
 def main():
-    backend_port = free_port()
+    backend_port = bench_project.free_port()
     bench_project.write(f"{WORK}/backend.conf", f"""
 worker_processes 1; daemon off; error_log /dev/null; pid {WORK}/backend.pid;
 events {{ worker_connections 1024; }}
@@ -122,7 +116,7 @@ http {{ access_log off; keepalive_requests 1000000;
         print("|---|---|")
         profiles = []
         for name, path, headers in rows:
-            costs = measure(gateway, free_port(), path, headers)
+            costs = measure(gateway, bench_project.free_port(), path, headers)
             total = sum(costs.values())
             print(f"| {name} | {total / REQUESTS:,.0f} |", flush=True)
             profiles.append((name, costs, total))

@@ -32,12 +32,6 @@ WORK = tempfile.mkdtemp(prefix="mgw-bench-")
 PROCS = []
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(args, **kw):
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, **kw)
@@ -125,15 +119,12 @@ def wrk(url, script=None, duration=DURATION):
             "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
+write = bench_project.write
 
 
 def main():
     results = {}
-    backend_port = free_port()
+    backend_port = bench_project.free_port()
     write(f"{WORK}/backend.conf", f"""
 worker_processes 1; daemon off; error_log /dev/null; pid {WORK}/backend.pid;
 events {{ worker_connections 4096; }}
@@ -144,7 +135,7 @@ http {{ access_log off; keepalive_requests 1000000;
     backend = start(["taskset", "-c", "1", "nginx", "-c", f"{WORK}/backend.conf", "-p", WORK])
     wait_http(f"http://127.0.0.1:{backend_port}/")
 
-    nginx_port = free_port()
+    nginx_port = bench_project.free_port()
     write(f"{WORK}/nginx.conf", f"""
 worker_processes 1; daemon off; error_log /dev/null; pid {WORK}/nginx.pid;
 events {{ worker_connections 8192; }}
@@ -154,7 +145,7 @@ http {{ access_log off; keepalive_requests 1000000;
     location /api/ {{ proxy_pass http://backend/; proxy_http_version 1.1;
       proxy_set_header Connection ""; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; }} }} }}
 """)
-    haproxy_port = free_port()
+    haproxy_port = bench_project.free_port()
     write(f"{WORK}/haproxy.cfg", f"""
 global
   nbthread 1
@@ -178,7 +169,7 @@ backend be
     gateway, key = bench_project.build(WORK, backend_port, BIN)
 
     def mgw(extra):
-        port, admin = free_port(), free_port()
+        port, admin = bench_project.free_port(), bench_project.free_port()
         p = start(["taskset", "-c", "0", gateway, f"--server.http_port={port}",
                    f"--admin.port={admin}", "--server.workers=1", "--log.access_log="] + extra)
         wait_http(f"http://127.0.0.1:{port}/api/plain")
@@ -295,7 +286,7 @@ wrk.headers["Authorization"] = "Bearer {token}"
         builds.append(time.perf_counter() - t0)
     starts = []
     for _ in range(5):
-        port = free_port()
+        port = bench_project.free_port()
         t0 = time.perf_counter()
         p = start([f"{stripe}/target/stripe/bin/gateway", f"--server.http_port={port}", "--admin.port=0",
                    "--log.access_log=", "--analytics.enabled=false", "--server.workers=1"])
