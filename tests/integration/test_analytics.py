@@ -1062,6 +1062,9 @@ class DisabledTest(GatewayTestCase):
         self.start("--analytics.enabled=false")
         for i in range(10):
             self.assertEqual(self.gateway.request("GET", "/shop/mock")[0], 200)
+        # A request is counted once its response is written: the scrape may beat the last one.
+        wait_until(lambda: metric(scrape(self.gateway), "mgw_requests_total", resource="/mock",
+                                  code="200") == 10, timeout=10, what="10 requests counted")
         samples = scrape(self.gateway)
         self.assertEqual(metric(samples, "mgw_requests_total", resource="/mock", code="200"), 10)
         self.assertEqual(metric(samples, "mgw_analytics_events_written_total"), 0)
