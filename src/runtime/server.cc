@@ -34,6 +34,7 @@
 #include "base/log.h"
 #include "ratelimit/rate_limiter.h"
 #include "runtime/auth_filter.h"
+#include "runtime/block_pool.h"
 #include "runtime/http_fetch.h"
 #include "runtime/io_deadline.h"
 #include "runtime/redis_store.h"
@@ -66,10 +67,13 @@ using RequestHeader = http::request_header<Fields>;
 using ResponseParser = http::response_parser<http::buffer_body, FieldAllocator>;
 constexpr std::size_t kFieldArenaBytes = 2048;  // first block; grows for larger headers
 
-// A parser with its own field arena (declared first, so it outlives the parser's fields).
+// A parser with its own field arena (declared first, so it outlives the parser's fields). The
+// arena starts in a block of the worker's pool, so a usual header costs no allocation.
 template <class Parser>
 struct ArenaParser {
-  std::pmr::monotonic_buffer_resource arena{kFieldArenaBytes};
+  explicit ArenaParser(BlockPool& pool) : block(pool) {}
+  BlockLease block;
+  std::pmr::monotonic_buffer_resource arena{block.Get(), block.Bytes(), &PlainNewResource::Instance()};
   Parser parser{std::piecewise_construct, std::make_tuple(),
                 std::make_tuple(FieldAllocator(&arena))};
 };
@@ -170,7 +174,8 @@ struct Worker : HttpFetcher {
   std::mt19937_64 rng;
   std::vector<std::size_t> order_scratch;
   // Reused body buffers: no allocation, zeroing or page faults per proxied request.
-  std::vector<std::unique_ptr<char[]>> free_chunks;
+  BlockPool body_blocks{kChunkBytes, 64};
+  BlockPool arena_blocks{kFieldArenaBytes, 64};  // first blocks of the header arenas
   AuthWorkerState auth;
   std::unique_ptr<RedisStore> redis;
   std::unique_ptr<MetricsShard> metrics;
@@ -1037,27 +1042,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   const int max_attempts = 1 + std::max(0, retry.count);
   std::chrono::milliseconds interval(retry.interval_ms);
   bool body_sent = false;
-  // A body buffer from the worker's pool, returned when this request is done.
-  struct ChunkLease {
-    Worker& worker;
-    std::unique_ptr<char[]> buffer;
-    char* Get() {
-      if (!buffer) {
-        if (!worker.free_chunks.empty()) {
-          buffer = std::move(worker.free_chunks.back());
-          worker.free_chunks.pop_back();
-        } else {
-          buffer.reset(new char[kChunkBytes]);  // NOLINT: uninitialised on purpose
-        }
-      }
-      return buffer.get();
-    }
-    ~ChunkLease() {
-      if (buffer && worker.free_chunks.size() < 64) {
-        worker.free_chunks.push_back(std::move(buffer));
-      }
-    }
-  } chunk{worker, nullptr};
+  BlockLease chunk(worker.body_blocks);  // a body buffer, returned when this request is done
 
   std::size_t moved_on = 0;  // targets skipped because they refused the connection
   bool moving_on = false;
@@ -1095,7 +1080,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
     // A fresh parser (and arena) per response header, so that interim 1xx answers cannot pile up.
     std::optional<ArenaParser<ResponseParser>> response_parser_storage;
     auto fresh_response_parser = [&]() -> ResponseParser& {
-      auto& p = response_parser_storage.emplace().parser;
+      auto& p = response_parser_storage.emplace(worker.arena_blocks).parser;
       p.body_limit(boost::none);
       p.header_limit(64 * 1024);
       if (request.method() == http::verb::head) {
@@ -2063,7 +2048,7 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
   } registration{worker, &lowest};
   worker.sessions.emplace(&lowest, &waiting);
   for (;;) {
-    ArenaParser<RequestParser> slot;
+    ArenaParser<RequestParser> slot(worker.arena_blocks);
     RequestParser& parser = slot.parser;
     parser.header_limit(header_limit);
     if (config.server.max_body_bytes > 0) {
