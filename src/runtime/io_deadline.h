@@ -6,26 +6,26 @@
 #include <memory>
 
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "runtime/endpoint.h"
 
 namespace mgw::runtime {
 
 // A deadline for the I/O on one socket that costs two stores per operation instead of a timer
-// operation per read or write (the default of Beast's tcp_stream). One timer per socket wakes no
+// operation per read or write (what Beast's tcp_stream does). One timer per socket wakes no
 // earlier than the deadline that was set and re-arms itself when the deadline moved; if the
 // deadline has passed when it wakes, the socket is closed, so the pending operation fails and
 // Expired() tells why. Set() before an operation, Clear() after it: a socket waiting for nothing
 // is never closed. Everything runs on the socket's own thread.
 class IoDeadline {
  public:
-  explicit IoDeadline(boost::beast::tcp_stream& stream)
-      : state_(std::make_shared<State>(stream.get_executor(), &stream)) {}
+  explicit IoDeadline(boost::asio::ip::tcp::socket& socket)
+      : state_(std::make_shared<State>(socket.get_executor(), &socket)) {}
   IoDeadline(const IoDeadline&) = delete;
   IoDeadline& operator=(const IoDeadline&) = delete;
   ~IoDeadline() {
-    state_->stream = nullptr;  // a wake-up already queued must not touch the stream
+    state_->socket = nullptr;  // a wake-up already queued must not touch the socket
     state_->timer.cancel();
   }
 
@@ -43,9 +43,10 @@ class IoDeadline {
 
  private:
   struct State {
-    State(const boost::asio::any_io_executor& executor, boost::beast::tcp_stream* s) : timer(executor), stream(s) {}
+    State(const boost::asio::any_io_executor& executor, boost::asio::ip::tcp::socket* s)
+        : timer(executor), socket(s) {}
     boost::asio::steady_timer timer;
-    boost::beast::tcp_stream* stream;
+    boost::asio::ip::tcp::socket* socket;
     Clock::time_point deadline = Clock::time_point::max();
     std::uint64_t generation = 0;  // of the pending wait; older wake-ups are ignored
     bool armed = false;
@@ -63,7 +64,7 @@ class IoDeadline {
         return;  // replaced by a wait for an earlier deadline
       }
       now.armed = false;
-      if (error || now.stream == nullptr || now.deadline == Clock::time_point::max()) {
+      if (error || now.socket == nullptr || now.deadline == Clock::time_point::max()) {
         return;
       }
       if (Clock::now() < now.deadline) {
@@ -72,7 +73,7 @@ class IoDeadline {
       }
       now.expired = true;
       boost::system::error_code ignored;
-      now.stream->socket().close(ignored);
+      now.socket->close(ignored);
     });
   }
 

@@ -18,7 +18,7 @@ class IoDeadlineTest : public ::testing::Test {
  protected:
   IoDeadlineTest() : acceptor_(io_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)),
                      client_(io_), server_(io_) {
-    client_.socket().connect(acceptor_.local_endpoint());
+    client_.connect(acceptor_.local_endpoint());
     acceptor_.accept(server_);
   }
 
@@ -41,7 +41,7 @@ class IoDeadlineTest : public ::testing::Test {
 
   net::io_context io_;
   tcp::acceptor acceptor_;
-  boost::beast::tcp_stream client_;
+  tcp::socket client_;
   tcp::socket server_;
   net::steady_timer sender_{io_};
   char byte_ = 0;
@@ -57,7 +57,7 @@ TEST_F(IoDeadlineTest, APassedDeadlineClosesTheSocketAndFailsThePendingRead) {
   ASSERT_TRUE(read_done_);
   EXPECT_TRUE(read_error_);
   EXPECT_TRUE(deadline.Expired());
-  EXPECT_FALSE(client_.socket().is_open());
+  EXPECT_FALSE(client_.is_open());
 }
 
 TEST_F(IoDeadlineTest, AClearedDeadlineNeverClosesTheSocket) {
@@ -101,7 +101,7 @@ TEST_F(IoDeadlineTest, DestroyedWithAPendingWakeUpLeavesTheSocketAlone) {
     deadline.Set(milliseconds(1));
   }
   io_.run_for(std::chrono::milliseconds(200));
-  EXPECT_TRUE(client_.socket().is_open());
+  EXPECT_TRUE(client_.is_open());
 }
 
 }  // namespace

@@ -130,12 +130,14 @@ class AccessLog {
   std::string buffer_;
 };
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// Plain sockets, not Beast's tcp_stream: every operation is timed by an IoDeadline instead of
+// Beast's per-operation timer, and single-buffer reads go out as recv(), not recvmsg().
+using PlainStream = tcp::socket;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 
 struct UpstreamConnection {
   std::variant<PlainStream, TlsStream> stream;
-  IoDeadline deadline;  // for requests relayed on it (connect and Fetch use Beast's timeouts)
+  IoDeadline deadline;  // for everything done on it: connect, handshake, requests
   beast::flat_buffer buffer;
   std::string key;
   Clock::time_point idle_since{};
@@ -144,8 +146,8 @@ struct UpstreamConnection {
   template <class... Args>
   explicit UpstreamConnection(Args&&... args) : stream(std::forward<Args>(args)...), deadline(Lowest()) {}
 
-  beast::tcp_stream& Lowest() {
-    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
+  tcp::socket& Lowest() {
+    return std::visit([](auto& s) -> tcp::socket& { return beast::get_lowest_layer(s); },
                       stream);
   }
 };
@@ -169,7 +171,7 @@ struct Worker : HttpFetcher {
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> pool;
   // Client connections of this worker, each with its "waiting for a request" flag (drain closes
   // the waiting ones). Registered once per connection, not per request.
-  std::unordered_map<beast::tcp_stream*, const bool*> sessions;
+  std::unordered_map<tcp::socket*, const bool*> sessions;
   AccessLog access_log;
   std::mt19937_64 rng;
   std::vector<std::size_t> order_scratch;
@@ -690,11 +692,9 @@ net::awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange
   WriteFrames frames;
   frames.Build(out_head, head ? BodyFraming::kNone : BodyFraming::kLength, body.data(), body.size(),
                true);
-  beast::get_lowest_layer(stream).expires_after(
-      std::chrono::milliseconds(shared.config->config.server.idle_timeout_ms));
+  exchange.client->Set(std::chrono::milliseconds(shared.config->config.server.idle_timeout_ms));
   auto [ec, written] = co_await net::async_write(stream, frames.Buffers(), kTuple);
-  // The relay path times its operations with IoDeadline: no Beast expiry may linger.
-  beast::get_lowest_layer(stream).expires_never();
+  exchange.client->Clear();
   co_return !ec && keep;
 }
 
@@ -714,8 +714,8 @@ net::awaitable<bool> SendFault(Stream& stream, const Shared& shared, Exchange& e
 // Reads and drops what is left of a request body, so the connection can be reused after a local
 // answer. Gives up (false: close the connection) past kMaxDiscardBytes.
 template <class Stream>
-net::awaitable<bool> DiscardBody(Stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
-                                 const Shared& shared) {
+net::awaitable<bool> DiscardBody(Stream& stream, IoDeadline& deadline, beast::flat_buffer& buffer,
+                                 RequestParser& parser, const Shared& shared) {
   if (parser.is_done()) {
     co_return true;
   }
@@ -727,10 +727,9 @@ net::awaitable<bool> DiscardBody(Stream& stream, beast::flat_buffer& buffer, Req
   while (!parser.is_done()) {
     parser.get().body().data = scratch;
     parser.get().body().size = sizeof scratch;
-    beast::get_lowest_layer(stream).expires_after(
-        std::chrono::milliseconds(shared.config->config.server.idle_timeout_ms));
+    deadline.Set(std::chrono::milliseconds(shared.config->config.server.idle_timeout_ms));
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
-    beast::get_lowest_layer(stream).expires_never();
+    deadline.Clear();
     if (ec == http::error::need_buffer) {
       ec = {};
     }
@@ -754,7 +753,7 @@ const std::string& PoolKey(const UpstreamTarget& target, bool verify) {
 
 // A pooled connection the backend has closed reads as EOF (or has stray bytes): not reusable.
 bool LooksAlive(UpstreamConnection& connection) {
-  auto& socket = connection.Lowest().socket();
+  auto& socket = connection.Lowest();
   if (!socket.is_open()) {
     return false;
   }
@@ -817,13 +816,14 @@ net::awaitable<std::pair<std::unique_ptr<UpstreamConnection>, ConnectError>> Con
   }
   connection->key = PoolKey(target, verify);
   auto& lowest = connection->Lowest();
-  lowest.expires_after(timeout);
-  auto [connect_error, endpoint] = co_await lowest.async_connect(endpoints, kTuple);
+  connection->deadline.Set(timeout);  // for the connect and the TLS handshake together
+  auto [connect_error, endpoint] = co_await net::async_connect(lowest, endpoints, kTuple);
   if (connect_error) {
-    co_return std::make_pair(nullptr, connect_error == beast::error::timeout ? ConnectError::kTimeout
-                                                                             : ConnectError::kFailed);
+    co_return std::make_pair(nullptr, connection->deadline.Expired() ? ConnectError::kTimeout
+                                                                     : ConnectError::kFailed);
   }
-  lowest.socket().set_option(tcp::no_delay(true));
+  error_code no_delay_error;
+  lowest.set_option(tcp::no_delay(true), no_delay_error);
   if (auto* tls = std::get_if<TlsStream>(&connection->stream)) {
     // SSL_set_tlsext_host_name, without the macro's C cast.
     if (SSL_ctrl(tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
@@ -840,11 +840,11 @@ net::awaitable<std::pair<std::unique_ptr<UpstreamConnection>, ConnectError>> Con
     if (handshake_error) {
       base::Log(base::LogLevel::kWarn, "TLS handshake with backend " + target.host_header +
                                            " failed: " + handshake_error.message());
-      co_return std::make_pair(nullptr, handshake_error == beast::error::timeout ? ConnectError::kTimeout
-                                                                                 : ConnectError::kFailed);
+      co_return std::make_pair(nullptr, connection->deadline.Expired() ? ConnectError::kTimeout
+                                                                       : ConnectError::kFailed);
     }
   }
-  lowest.expires_never();  // requests on it are timed by its IoDeadline
+  connection->deadline.Clear();
   co_return std::make_pair(std::move(connection), ConnectError::kNone);
 }
 
@@ -880,7 +880,7 @@ net::awaitable<base::Result<FetchResponse>> Worker::Fetch(FetchRequest request) 
       }
       connection = std::move(made);
     }
-    connection->Lowest().expires_after(request.timeout);
+    connection->deadline.Set(request.timeout);
     auto [write_error, written] = co_await std::visit(
         [&](auto& s) { return http::async_write(s, message, kTuple); }, connection->stream);
     http::response_parser<http::string_body> parser;
@@ -892,11 +892,13 @@ net::awaitable<base::Result<FetchResponse>> Worker::Fetch(FetchRequest request) 
           [&](auto& s) { return http::async_read(s, connection->buffer, parser, kTuple); },
           connection->stream);
     }
+    connection->deadline.Clear();
+    const bool timed_out = connection->deadline.Expired();
     if (read_error) {
-      if (reused && attempt == 0 && read_error != beast::error::timeout) {
+      if (reused && attempt == 0 && !timed_out) {
         continue;  // a stale pooled connection: once more on a new one
       }
-      co_return base::MakeError(read_error == beast::error::timeout
+      co_return base::MakeError(timed_out
                                     ? "timed out waiting for " + target->host_header
                                     : target->host_header + ": " + read_error.message());
     }
@@ -905,7 +907,6 @@ net::awaitable<base::Result<FetchResponse>> Worker::Fetch(FetchRequest request) 
     const bool keep = parser.get().keep_alive();
     response.body = std::move(parser.get().body());
     if (keep) {
-      connection->Lowest().expires_never();
       ReturnToPool(*this, std::move(connection));
     }
     co_return response;
@@ -1674,7 +1675,7 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
       if (expects_continue) {
         co_return false;  // the client waits for 100 Continue; it will not send the body now
       }
-      co_return co_await DiscardBody(stream, buffer, parser, shared);
+      co_return co_await DiscardBody(stream, *exchange.client, buffer, parser, shared);
     }
     co_return true;
   };
@@ -1984,11 +1985,12 @@ void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string&
 
 // Answers a request that could not be parsed, then the connection closes.
 template <class Stream>
-net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, const beast::flat_buffer& buffer,
-                                    error_code error, const std::string& peer_ip,
-                                    bool start_line_parsed) {
+net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, IoDeadline& deadline,
+                                    const beast::flat_buffer& buffer, error_code error,
+                                    const std::string& peer_ip, bool start_line_parsed) {
   const auto& config = worker.shared.config->config;
   Exchange exchange;
+  exchange.client = &deadline;
   exchange.start = Clock::now();
   exchange.request_time = std::chrono::system_clock::now();
   exchange.method = "-";
@@ -2030,7 +2032,8 @@ bool IsQuietError(const error_code& error) {
 }
 
 template <class Stream>
-net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string peer_ip, bool tls) {
+net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& deadline,
+                                     std::string peer_ip, bool tls) {
   const auto& config = worker.shared.config->config;
   beast::flat_buffer buffer;
   auto& lowest = beast::get_lowest_layer(stream);
@@ -2039,12 +2042,11 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
   const auto header_limit =
       static_cast<std::uint32_t>(std::min<std::int64_t>(config.server.max_uri_bytes + config.server.max_header_bytes + 64,
                                                         std::numeric_limits<std::uint32_t>::max()));
-  IoDeadline deadline(lowest);
   bool waiting = false;
   struct Registration {
     Worker& worker;
-    beast::tcp_stream* stream;
-    ~Registration() { worker.sessions.erase(stream); }
+    tcp::socket* socket;
+    ~Registration() { worker.sessions.erase(socket); }
   } registration{worker, &lowest};
   worker.sessions.emplace(&lowest, &waiting);
   for (;;) {
@@ -2068,7 +2070,7 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
       // got_some(): the parser may have consumed every byte it was given (a Content-Length
       // past max_body_bytes fails once the header is complete); the client still gets its 413.
       if (!IsQuietError(error) && (buffer.size() > 0 || parser.got_some())) {
-        co_await RejectUnparsed(worker, stream, buffer, error, peer_ip,
+        co_await RejectUnparsed(worker, stream, deadline, buffer, error, peer_ip,
                                 !parser.get().target().empty());
       }
       break;
@@ -2103,11 +2105,12 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, std::string
     }
   }
   if constexpr (std::is_same_v<Stream, TlsStream>) {
-    lowest.expires_after(std::chrono::seconds(2));
+    deadline.Set(std::chrono::seconds(2));
     co_await stream.async_shutdown(kTuple);
+    deadline.Clear();
   } else {
     error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.shutdown(tcp::socket::shutdown_send, ignored);
   }
 }
 
@@ -2120,15 +2123,17 @@ net::awaitable<void> Session(Worker& worker, tcp::socket socket, bool tls) {
   try {
     if (tls) {
       TlsStream stream(std::move(socket), *worker.shared.server_tls);
-      beast::get_lowest_layer(stream).expires_after(kTlsHandshakeTimeout);
+      IoDeadline deadline(beast::get_lowest_layer(stream));
+      deadline.Set(kTlsHandshakeTimeout);
       auto [handshake_error] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
-      beast::get_lowest_layer(stream).expires_never();  // requests are timed by IoDeadline
+      deadline.Clear();
       if (!handshake_error) {
-        co_await ServeConnection(worker, stream, peer_ip, true);
+        co_await ServeConnection(worker, stream, deadline, peer_ip, true);
       }
     } else {
       PlainStream stream(std::move(socket));
-      co_await ServeConnection(worker, stream, peer_ip, false);
+      IoDeadline deadline(stream);
+      co_await ServeConnection(worker, stream, deadline, peer_ip, false);
     }
   } catch (const std::exception& e) {
     base::LogError(std::string("connection from ") + peer_ip + " ended by an internal error: " + e.what());
@@ -2517,9 +2522,10 @@ int Server::Run() {
         error_code ignored;
         acceptor.close(ignored);
       }
-      for (const auto& [stream, waiting] : worker->sessions) {
+      for (const auto& [socket, waiting] : worker->sessions) {
         if (*waiting) {
-          stream->cancel();
+          error_code ignored;
+          socket->cancel(ignored);
         }
       }
       worker->pool.clear();
