@@ -119,14 +119,14 @@ Authenticator::Authenticator(const bundle::SecurityMaterial& material,
 
 std::vector<std::string> Authenticator::Warnings() const { return warnings_; }
 
-net::awaitable<bool> Authenticator::FetchJwks(HttpFetcher& fetcher, int issuer) const {
+Awaitable<bool> Authenticator::FetchJwks(HttpFetcher& fetcher, int issuer) const {
   const auto& config = jwt_->IssuerConfig(issuer);
   if (fetching_[issuer].exchange(true)) {
     // Another request is fetching: wait for it (bounded) instead of fetching twice.
-    net::steady_timer timer(co_await net::this_coro::executor);
+    Timer timer(co_await net::this_coro::executor);
     for (int i = 0; i < 150 && fetching_[issuer].load(); ++i) {
       timer.expires_after(std::chrono::milliseconds(20));
-      co_await timer.async_wait(net::use_awaitable);
+      co_await timer.async_wait(kUseAwaitable);
     }
     co_return true;
   }
@@ -155,7 +155,7 @@ net::awaitable<bool> Authenticator::FetchJwks(HttpFetcher& fetcher, int issuer) 
   co_return ok;
 }
 
-net::awaitable<void> Authenticator::RefreshJwks(HttpFetcher& fetcher,
+Awaitable<void> Authenticator::RefreshJwks(HttpFetcher& fetcher,
                                                 const std::atomic<bool>& stop) const {
   std::vector<int> issuers;
   for (std::size_t i = 0; i < jwt_->IssuerCount(); ++i) {
@@ -166,7 +166,7 @@ net::awaitable<void> Authenticator::RefreshJwks(HttpFetcher& fetcher,
   if (issuers.empty()) {
     co_return;
   }
-  net::steady_timer timer(co_await net::this_coro::executor);
+  Timer timer(co_await net::this_coro::executor);
   while (!stop.load()) {
     bool all_ok = true;
     for (const int issuer : issuers) {
@@ -177,12 +177,12 @@ net::awaitable<void> Authenticator::RefreshJwks(HttpFetcher& fetcher,
     const auto until = std::chrono::steady_clock::now() + period;
     while (!stop.load() && std::chrono::steady_clock::now() < until) {
       timer.expires_after(std::chrono::milliseconds(200));
-      co_await timer.async_wait(net::use_awaitable);
+      co_await timer.async_wait(kUseAwaitable);
     }
   }
 }
 
-net::awaitable<security::JwtResult> Authenticator::ValidateJwt(AuthWorkerState& state,
+Awaitable<security::JwtResult> Authenticator::ValidateJwt(AuthWorkerState& state,
                                                                HttpFetcher& fetcher,
                                                                std::string_view token) const {
   (void)state;
@@ -199,7 +199,7 @@ net::awaitable<security::JwtResult> Authenticator::ValidateJwt(AuthWorkerState& 
   co_return result;
 }
 
-net::awaitable<AuthDecision> Authenticator::Introspect(AuthWorkerState& state, HttpFetcher& fetcher,
+Awaitable<AuthDecision> Authenticator::Introspect(AuthWorkerState& state, HttpFetcher& fetcher,
                                                        std::string_view token) const {
   AuthDecision decision;
   const std::int64_t now = Now();
@@ -295,7 +295,7 @@ net::awaitable<AuthDecision> Authenticator::Introspect(AuthWorkerState& state, H
   co_return decision;
 }
 
-net::awaitable<AuthDecision> Authenticator::Authenticate(AuthWorkerState& state,
+Awaitable<AuthDecision> Authenticator::Authenticate(AuthWorkerState& state,
                                                          HttpFetcher& fetcher,
                                                          const bundle::Api& api,
                                                          const bundle::Resource& resource,
@@ -395,7 +395,7 @@ net::awaitable<AuthDecision> Authenticator::Authenticate(AuthWorkerState& state,
         if (!credentials->password.empty()) {
           scopes = co_await net::co_spawn(
               state.hash_pool, VerifyBasic(&basic_, credentials->user, credentials->password),
-              net::use_awaitable);
+              kUseAwaitable);
         }
         if (!scopes) {
           co_return deny(401, 900911, "Invalid Credentials",

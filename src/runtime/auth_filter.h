@@ -60,23 +60,23 @@ class Authenticator {
   // Problems to log at start (missing secrets, unusable keys).
   std::vector<std::string> Warnings() const;
 
-  boost::asio::awaitable<AuthDecision> Authenticate(AuthWorkerState& state, HttpFetcher& fetcher,
+  Awaitable<AuthDecision> Authenticate(AuthWorkerState& state, HttpFetcher& fetcher,
                                                     const bundle::Api& api,
                                                     const bundle::Resource& resource,
                                                     const AuthInput& input) const;
 
   // Fetches every jwks_url now and then periodically; runs until `stop` is set.
-  boost::asio::awaitable<void> RefreshJwks(HttpFetcher& fetcher, const std::atomic<bool>& stop) const;
+  Awaitable<void> RefreshJwks(HttpFetcher& fetcher, const std::atomic<bool>& stop) const;
 
   // Seconds since the epoch; injectable for tests.
   static std::int64_t Now();
 
  private:
-  boost::asio::awaitable<security::JwtResult> ValidateJwt(AuthWorkerState& state,
+  Awaitable<security::JwtResult> ValidateJwt(AuthWorkerState& state,
                                                           HttpFetcher& fetcher,
                                                           std::string_view token) const;
-  boost::asio::awaitable<bool> FetchJwks(HttpFetcher& fetcher, int issuer) const;
-  boost::asio::awaitable<AuthDecision> Introspect(AuthWorkerState& state, HttpFetcher& fetcher,
+  Awaitable<bool> FetchJwks(HttpFetcher& fetcher, int issuer) const;
+  Awaitable<AuthDecision> Introspect(AuthWorkerState& state, HttpFetcher& fetcher,
                                                   std::string_view token) const;
 
   config::AuthConfig auth_;

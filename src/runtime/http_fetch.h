@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "base/result.h"
+#include "runtime/executor.h"
 
 namespace mgw::runtime {
 
@@ -31,7 +32,7 @@ class HttpFetcher {
  public:
   virtual ~HttpFetcher() = default;
   // Fails (never throws) on a connection error, timeout, or a response larger than the limit.
-  virtual boost::asio::awaitable<base::Result<FetchResponse>> Fetch(FetchRequest request) = 0;
+  virtual Awaitable<base::Result<FetchResponse>> Fetch(FetchRequest request) = 0;
 };
 
 }  // namespace mgw::runtime

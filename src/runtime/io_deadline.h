@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <memory>
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "runtime/endpoint.h"
+#include "runtime/executor.h"
 
 namespace mgw::runtime {
 
@@ -20,7 +20,7 @@ namespace mgw::runtime {
 // is never closed. Everything runs on the socket's own thread.
 class IoDeadline {
  public:
-  explicit IoDeadline(boost::asio::ip::tcp::socket& socket)
+  explicit IoDeadline(Socket& socket)
       : state_(std::make_shared<State>(socket.get_executor(), &socket)) {}
   IoDeadline(const IoDeadline&) = delete;
   IoDeadline& operator=(const IoDeadline&) = delete;
@@ -43,10 +43,10 @@ class IoDeadline {
 
  private:
   struct State {
-    State(const boost::asio::any_io_executor& executor, boost::asio::ip::tcp::socket* s)
+    State(const Executor& executor, Socket* s)
         : timer(executor), socket(s) {}
-    boost::asio::steady_timer timer;
-    boost::asio::ip::tcp::socket* socket;
+    Timer timer;
+    Socket* socket;
     Clock::time_point deadline = Clock::time_point::max();
     std::uint64_t generation = 0;  // of the pending wait; older wake-ups are ignored
     bool armed = false;

@@ -40,10 +40,10 @@ class IoDeadlineTest : public ::testing::Test {
   }
 
   net::io_context io_;
-  tcp::acceptor acceptor_;
-  tcp::socket client_;
-  tcp::socket server_;
-  net::steady_timer sender_{io_};
+  Acceptor acceptor_;
+  Socket client_;
+  Socket server_;
+  Timer sender_{io_};
   char byte_ = 0;
   boost::system::error_code read_error_;
   bool read_done_ = false;

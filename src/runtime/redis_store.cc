@@ -18,7 +18,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 
-constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr auto kReplyTimeout = std::chrono::milliseconds(250);
 constexpr auto kConnectTimeout = std::chrono::milliseconds(1000);
 constexpr auto kReconnectPause = std::chrono::milliseconds(1000);
@@ -60,8 +59,8 @@ struct ReaderDeleter {
 };
 
 struct Pending {
-  explicit Pending(net::any_io_executor executor) : timer(executor) {}
-  net::steady_timer timer;
+  explicit Pending(Executor executor) : timer(executor) {}
+  Timer timer;
   ReplyPtr reply;
   bool done = false;
   bool abandoned = false;
@@ -141,13 +140,13 @@ base::Result<RedisTarget> ParseRedisUrl(const std::string& url) {
 }
 
 struct RedisStore::Impl {
-  Impl(net::any_io_executor e, RedisTarget t, std::shared_ptr<RedisHealth> h)
+  Impl(Executor e, RedisTarget t, std::shared_ptr<RedisHealth> h)
       : executor(e), target(std::move(t)), health(std::move(h)), socket(e) {}
 
-  net::any_io_executor executor;
+  Executor executor;
   RedisTarget target;
   std::shared_ptr<RedisHealth> health;
-  tcp::socket socket;
+  Socket socket;
   bool connected = false;
   std::deque<std::shared_ptr<Pending>> pending;
   std::string write_buffer;
@@ -181,7 +180,7 @@ struct RedisStore::Impl {
     }
   }
 
-  net::awaitable<void> Flush() {
+  Awaitable<void> Flush() {
     if (writing) {
       co_return;
     }
@@ -199,7 +198,7 @@ struct RedisStore::Impl {
   }
 
   // Sends a command and waits for its reply (bounded by kReplyTimeout).
-  net::awaitable<ReplyPtr> Call(const std::vector<std::string>& args) {
+  Awaitable<ReplyPtr> Call(const std::vector<std::string>& args) {
     if (!connected) {
       co_return nullptr;
     }
@@ -216,7 +215,7 @@ struct RedisStore::Impl {
     co_return std::move(request->reply);
   }
 
-  net::awaitable<void> ReadLoop() {
+  Awaitable<void> ReadLoop() {
     while (connected) {
       auto [ec, n] = co_await socket.async_read_some(net::buffer(read_buffer), kTuple);
       if (ec) {
@@ -252,15 +251,15 @@ struct RedisStore::Impl {
     }
   }
 
-  net::awaitable<bool> Connect() {
-    tcp::resolver resolver(executor);
+  Awaitable<bool> Connect() {
+    Resolver resolver(executor);
     auto [resolve_error, endpoints] = co_await resolver.async_resolve(target.host, target.port, kTuple);
     if (resolve_error) {
       ReportOutage(resolve_error.message());
       co_return false;
     }
-    socket = tcp::socket(executor);
-    net::steady_timer deadline(executor);
+    socket = Socket(executor);
+    Timer deadline(executor);
     deadline.expires_after(kConnectTimeout);
     deadline.async_wait([this](error_code ec) {
       if (!ec) {
@@ -299,7 +298,7 @@ struct RedisStore::Impl {
   }
 };
 
-RedisStore::RedisStore(net::any_io_executor executor, RedisTarget target,
+RedisStore::RedisStore(Executor executor, RedisTarget target,
                        std::shared_ptr<RedisHealth> health)
     : impl_(std::make_unique<Impl>(executor, std::move(target), std::move(health))) {}
 
@@ -310,8 +309,8 @@ void RedisStore::Close() {
   impl_->FailAll();
 }
 
-net::awaitable<void> RedisStore::Maintain() {
-  net::steady_timer pause(impl_->executor);
+Awaitable<void> RedisStore::Maintain() {
+  Timer pause(impl_->executor);
   while (!impl_->health->stopping.load()) {
     if (!impl_->connected) {
       co_await impl_->Connect();
@@ -321,7 +320,7 @@ net::awaitable<void> RedisStore::Maintain() {
   }
 }
 
-net::awaitable<std::optional<ratelimit::Decision>> RedisStore::Decide(
+Awaitable<std::optional<ratelimit::Decision>> RedisStore::Decide(
     const std::vector<ratelimit::Check>& checks, std::int64_t now_ms) {
   // Expand bursts into their own one-second levels.
   struct Entry {

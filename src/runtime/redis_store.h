@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "base/result.h"
 #include "ratelimit/rate_limiter.h"
+#include "runtime/executor.h"
 
 namespace mgw::runtime {
 
@@ -38,17 +38,17 @@ struct RedisHealth {
 
 class RedisStore {
  public:
-  RedisStore(boost::asio::any_io_executor executor, RedisTarget target,
+  RedisStore(Executor executor, RedisTarget target,
              std::shared_ptr<RedisHealth> health);
   ~RedisStore();
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
 
   // Keeps the connection up (reconnecting with a pause) until health->stopping; co_spawn it once.
-  boost::asio::awaitable<void> Maintain();
+  Awaitable<void> Maintain();
 
   // The decision for `checks`, or std::nullopt when Redis did not answer in time.
-  boost::asio::awaitable<std::optional<ratelimit::Decision>> Decide(
+  Awaitable<std::optional<ratelimit::Decision>> Decide(
       const std::vector<ratelimit::Check>& checks, std::int64_t now_ms);
 
   // Closes the connection (drain).

@@ -52,7 +52,6 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using beast::error_code;
 
-constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kChunkBytes = 32 * 1024;
 constexpr std::size_t kMaxDiscardBytes = 1 << 20;
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
@@ -132,8 +131,8 @@ class AccessLog {
 
 // Plain sockets, not Beast's tcp_stream: every operation is timed by an IoDeadline instead of
 // Beast's per-operation timer, and single-buffer reads go out as recv(), not recvmsg().
-using PlainStream = tcp::socket;
-using TlsStream = beast::ssl_stream<tcp::socket>;
+using PlainStream = Socket;
+using TlsStream = beast::ssl_stream<Socket>;
 
 struct UpstreamConnection {
   std::variant<PlainStream, TlsStream> stream;
@@ -146,8 +145,8 @@ struct UpstreamConnection {
   template <class... Args>
   explicit UpstreamConnection(Args&&... args) : stream(std::forward<Args>(args)...), deadline(Lowest()) {}
 
-  tcp::socket& Lowest() {
-    return std::visit([](auto& s) -> tcp::socket& { return beast::get_lowest_layer(s); },
+  Socket& Lowest() {
+    return std::visit([](auto& s) -> Socket& { return beast::get_lowest_layer(s); },
                       stream);
   }
 };
@@ -160,18 +159,18 @@ struct Worker : HttpFetcher {
         rng(std::random_device{}()),
         auth(*s.hash_pool) {}
 
-  net::awaitable<base::Result<FetchResponse>> Fetch(FetchRequest request) override;
+  Awaitable<base::Result<FetchResponse>> Fetch(FetchRequest request) override;
 
   net::io_context io{1};
   Shared& shared;
   int index;
-  std::vector<tcp::acceptor> acceptors;
+  std::vector<Acceptor> acceptors;
   std::unique_ptr<ssl::context> client_tls;
   std::unique_ptr<ssl::context> client_tls_no_verify;
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> pool;
   // Client connections of this worker, each with its "waiting for a request" flag (drain closes
   // the waiting ones). Registered once per connection, not per request.
-  std::unordered_map<tcp::socket*, const bool*> sessions;
+  std::unordered_map<Socket*, const bool*> sessions;
   AccessLog access_log;
   std::mt19937_64 rng;
   std::vector<std::size_t> order_scratch;
@@ -676,7 +675,7 @@ std::string AllowedOrigin(const bundle::Cors& cors, std::string_view origin) {
 // Writing local responses.
 
 template <class Stream>
-net::awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange& exchange,
+Awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange& exchange,
                                   http::status status, std::string body,
                                   std::string_view content_type, bool keep_alive,
                                   unsigned version, const http::fields* extra = nullptr,
@@ -735,7 +734,7 @@ net::awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange
 }
 
 template <class Stream>
-net::awaitable<bool> SendFault(Stream& stream, const Shared& shared, Exchange& exchange,
+Awaitable<bool> SendFault(Stream& stream, const Shared& shared, Exchange& exchange,
                                http::status status, int code, std::string_view message,
                                std::string_view description, bool keep_alive, unsigned version,
                                const http::fields* extra = nullptr) {
@@ -750,7 +749,7 @@ net::awaitable<bool> SendFault(Stream& stream, const Shared& shared, Exchange& e
 // Reads and drops what is left of a request body, so the connection can be reused after a local
 // answer. Gives up (false: close the connection) past kMaxDiscardBytes.
 template <class Stream>
-net::awaitable<bool> DiscardBody(Stream& stream, IoDeadline& deadline, beast::flat_buffer& buffer,
+Awaitable<bool> DiscardBody(Stream& stream, IoDeadline& deadline, beast::flat_buffer& buffer,
                                  RequestParser& parser, const Shared& shared) {
   if (parser.is_done()) {
     co_return true;
@@ -834,10 +833,10 @@ void ReturnToPool(Worker& worker, std::unique_ptr<UpstreamConnection> connection
 
 enum class ConnectError { kNone, kTimeout, kFailed };
 
-net::awaitable<std::pair<std::unique_ptr<UpstreamConnection>, ConnectError>> Connect(
+Awaitable<std::pair<std::unique_ptr<UpstreamConnection>, ConnectError>> Connect(
     Worker& worker, const UpstreamTarget& target, bool verify, std::chrono::milliseconds timeout) {
   auto executor = co_await net::this_coro::executor;
-  tcp::resolver resolver(executor);
+  Resolver resolver(executor);
   auto [resolve_error, endpoints] = co_await resolver.async_resolve(target.host, target.port, kTuple);
   if (resolve_error) {
     base::Log(base::LogLevel::kWarn, "cannot resolve backend " + target.host + ": " + resolve_error.message());
@@ -885,7 +884,7 @@ net::awaitable<std::pair<std::unique_ptr<UpstreamConnection>, ConnectError>> Con
 }
 
 // The gateway's own HTTP calls (introspection, JWKS), on the worker's loop and connection pool.
-net::awaitable<base::Result<FetchResponse>> Worker::Fetch(FetchRequest request) {
+Awaitable<base::Result<FetchResponse>> Worker::Fetch(FetchRequest request) {
   auto target = ParseUpstreamUrl(request.url);
   if (!target) {
     co_return target.error();
@@ -984,7 +983,7 @@ void AppendUpstreamTarget(std::string& out, const UpstreamTarget& target,
 }
 
 template <class Stream>
-net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& down_buffer,
+Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& down_buffer,
                                    RequestParser& parser, Exchange& exchange,
                                    EndpointGroupState& group, const NormalisedPath& path,
                                    std::size_t base_segments, std::string_view query,
@@ -1085,7 +1084,7 @@ net::awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buf
   bool moving_on = false;
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
     if (attempt > 0 && interval.count() > 0 && !moving_on) {
-      net::steady_timer timer(co_await net::this_coro::executor);
+      Timer timer(co_await net::this_coro::executor);
       timer.expires_after(interval);
       co_await timer.async_wait(kTuple);
       interval = std::chrono::milliseconds(static_cast<std::int64_t>(
@@ -1595,7 +1594,7 @@ RateChecks CollectRateChecks(const Shared& shared, const Exchange& exchange,
 
 // Counts the request against `rate` (not None()); answers 429 / 500 itself.
 template <class Stream>
-net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchange,
+Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchange,
                                      RateChecks rate, bool keep_alive, unsigned version) {
   const Shared& shared = worker.shared;
   const auto& checks = rate.checks;
@@ -1670,7 +1669,7 @@ net::awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& ex
 }
 
 template <class Stream>
-net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer& buffer,
+Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer& buffer,
                                    RequestParser& parser, Exchange& exchange,
                                    const std::string& peer_ip, bool tls) {
   const Shared& shared = worker.shared;
@@ -1693,7 +1692,7 @@ net::awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_b
   const bool body_pending = !parser.is_done();
   const bool expects_continue = IEqualsName(facts.expect, "100-continue");
   // After a local answer, the rest of the body must be read (or the connection closed).
-  auto finish_local = [&](bool keep) -> net::awaitable<bool> {
+  auto finish_local = [&](bool keep) -> Awaitable<bool> {
     if (!keep) {
       co_return false;
     }
@@ -2011,7 +2010,7 @@ void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string&
 
 // Answers a request that could not be parsed, then the connection closes.
 template <class Stream>
-net::awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, IoDeadline& deadline,
+Awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, IoDeadline& deadline,
                                     const beast::flat_buffer& buffer, error_code error,
                                     const std::string& peer_ip, bool start_line_parsed) {
   const auto& config = worker.shared.config->config;
@@ -2058,7 +2057,7 @@ bool IsQuietError(const error_code& error) {
 }
 
 template <class Stream>
-net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& deadline,
+Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& deadline,
                                      std::string peer_ip, bool tls) {
   const auto& config = worker.shared.config->config;
   beast::flat_buffer buffer;
@@ -2071,7 +2070,7 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline&
   bool waiting = false;
   struct Registration {
     Worker& worker;
-    tcp::socket* socket;
+    Socket* socket;
     ~Registration() { worker.sessions.erase(socket); }
   } registration{worker, &lowest};
   worker.sessions.emplace(&lowest, &waiting);
@@ -2136,11 +2135,11 @@ net::awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline&
     deadline.Clear();
   } else {
     error_code ignored;
-    stream.shutdown(tcp::socket::shutdown_send, ignored);
+    stream.shutdown(Socket::shutdown_send, ignored);
   }
 }
 
-net::awaitable<void> Session(Worker& worker, tcp::socket socket, bool tls) {
+Awaitable<void> Session(Worker& worker, Socket socket, bool tls) {
   worker.shared.connections.fetch_add(1, std::memory_order_relaxed);
   error_code ec;
   const auto remote = socket.remote_endpoint(ec);
@@ -2167,7 +2166,7 @@ net::awaitable<void> Session(Worker& worker, tcp::socket socket, bool tls) {
   worker.shared.connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
-net::awaitable<void> AcceptLoop(Worker& worker, tcp::acceptor& acceptor, bool tls) {
+Awaitable<void> AcceptLoop(Worker& worker, Acceptor& acceptor, bool tls) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kTuple);
     if (ec) {
@@ -2175,7 +2174,7 @@ net::awaitable<void> AcceptLoop(Worker& worker, tcp::acceptor& acceptor, bool tl
         co_return;
       }
       // EMFILE and friends: wait a little instead of spinning.
-      net::steady_timer timer(worker.io);
+      Timer timer(worker.io);
       timer.expires_after(std::chrono::milliseconds(50));
       co_await timer.async_wait(kTuple);
       continue;
@@ -2187,7 +2186,7 @@ net::awaitable<void> AcceptLoop(Worker& worker, tcp::acceptor& acceptor, bool tl
 // ---------------------------------------------------------------------------------------------
 // The admin listener: /health, /ready.
 
-net::awaitable<void> AdminSession(Worker& worker, tcp::socket socket) {
+Awaitable<void> AdminSession(Worker& worker, Socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
@@ -2240,10 +2239,10 @@ net::awaitable<void> AdminSession(Worker& worker, tcp::socket socket) {
     }
   }
   error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.socket().shutdown(Socket::shutdown_send, ignored);
 }
 
-net::awaitable<void> AdminAcceptLoop(Worker& worker, tcp::acceptor& acceptor) {
+Awaitable<void> AdminAcceptLoop(Worker& worker, Acceptor& acceptor) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kTuple);
     if (ec) {
@@ -2256,8 +2255,8 @@ net::awaitable<void> AdminAcceptLoop(Worker& worker, tcp::acceptor& acceptor) {
   }
 }
 
-net::awaitable<void> FlushLoop(Worker& worker) {
-  net::steady_timer timer(worker.io);
+Awaitable<void> FlushLoop(Worker& worker) {
+  Timer timer(worker.io);
   std::uint64_t ticks = 0;
   for (;;) {
     timer.expires_after(std::chrono::milliseconds(200));
@@ -2274,18 +2273,18 @@ net::awaitable<void> FlushLoop(Worker& worker) {
   }
 }
 
-base::Result<tcp::acceptor> Listen(net::io_context& io, const std::string& host, int port,
+base::Result<Acceptor> Listen(net::io_context& io, const std::string& host, int port,
                                    bool reuse_port) {
   error_code ec;
   const auto address = net::ip::make_address(host, ec);
   if (ec) {
     return base::MakeError("\"" + host + "\" is not an IP address");
   }
-  tcp::acceptor acceptor(io);
+  Acceptor acceptor(io);
   const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) {
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    acceptor.set_option(Acceptor::reuse_address(true), ec);
   }
   if (!ec && reuse_port) {
     const int one = 1;
@@ -2313,7 +2312,7 @@ base::Result<tcp::acceptor> Listen(net::io_context& io, const std::string& host,
 struct Server::Impl {
   Shared shared;
   std::vector<std::unique_ptr<Worker>> workers;
-  std::unique_ptr<tcp::acceptor> admin;
+  std::unique_ptr<Acceptor> admin;
   int access_fd = -1;
   bool owns_access_fd = false;
 };
@@ -2481,7 +2480,7 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
     if (!admin) {
       return admin.error();
     }
-    impl->admin = std::make_unique<tcp::acceptor>(std::move(*admin));
+    impl->admin = std::make_unique<Acceptor>(std::move(*admin));
   }
   base::LogInfo("listening on http://" + server.host + ":" + std::to_string(http_port) + " (" +
                 std::to_string(workers) + " workers)");
