@@ -648,6 +648,12 @@ bool VerifySignature(Algorithm algorithm, const Key& key, std::string_view signi
     sig_length = der.size();
   } else if (algorithm == Algorithm::kEdDsa && signature.size() != 64) {
     return false;
+  } else if (algorithm != Algorithm::kEdDsa &&
+             signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key.Pkey()))) {
+    // RSASSA-PKCS1-v1_5 and RSASSA-PSS signatures are exactly k octets (RFC 8017, 8.1.2 and
+    // 8.2.2, step 1). OpenSSL would left-pad a shorter one, so a signature stripped of a leading
+    // zero byte would still verify: one token, two encodings.
+    return false;
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;

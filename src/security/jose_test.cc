@@ -365,6 +365,27 @@ TEST_P(SignVerify, RoundTripsAndRejectsAnyChange) {
   EXPECT_FALSE(VerifySignature(c.algorithm, *verifier, input, ""));
 }
 
+// An RSA signature is exactly as long as the modulus: one with a leading zero byte stripped is
+// refused, although OpenSSL alone would left-pad it and accept it. Signs until a signature starts
+// with a zero byte (PS256 salts are random: about 1 in 256, so at most a few thousand tries).
+TEST(SignVerify, RefusesAnRsaSignatureWithoutItsLeadingZeroByte) {
+  KeyPtr signer = PrivateKey("RSA-2048");
+  auto keys = KeysFromPem(PublicPem("RSA-2048"));
+  ASSERT_TRUE(keys.has_value());
+  const std::string input = "eyJhbGciOiJQUzI1NiJ9.eyJzdWIiOiJ5In0";
+  std::optional<std::string> leading_zero;
+  for (int attempt = 0; attempt < 5000 && !leading_zero; ++attempt) {
+    auto signature = Sign(Algorithm::kPs256, *signer, input);
+    ASSERT_TRUE(signature.has_value());
+    if ((*signature)[0] == '\0') {
+      leading_zero = *signature;
+    }
+  }
+  ASSERT_TRUE(leading_zero.has_value()) << "no signature with a leading zero byte in 5000 tries";
+  EXPECT_TRUE(VerifySignature(Algorithm::kPs256, *keys->front(), input, *leading_zero));
+  EXPECT_FALSE(VerifySignature(Algorithm::kPs256, *keys->front(), input, leading_zero->substr(1)));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     EveryAlgorithm, SignVerify,
     ::testing::Values(AlgorithmCase{Algorithm::kRs256, "RSA-2048", 256}, AlgorithmCase{Algorithm::kRs384, "RSA-2048", 256},
