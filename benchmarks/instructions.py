@@ -2,7 +2,8 @@
 move with the load of a shared machine, for comparing two builds of the relay path.
 
 For each path (plain proxy; RS256 JWT cached + resource rate limit), the gateway (1 worker,
-analytics off) runs under valgrind; `ab -k` sends warm-up requests, the counters are zeroed, then
+analytics off) runs under valgrind, and so does nginx proxying the plain path (1 worker, upstream
+keep-alive), as the reference; `ab -k` sends warm-up requests, the counters are zeroed, then
 REQUESTS requests are sent and the counters dumped. Prints total user-space instructions per
 request and, with TOP=N, the N functions with the most instructions of their own.
 Every server is bound to 127.0.0.1 on a port chosen at run time and stopped by its pid.
@@ -63,12 +64,28 @@ def self_costs(path):
     return {names.get(k, "?"): v for k, v in costs.items()}
 
 
-def measure(gateway, port, path, headers):
-    admin = bench_project.free_port()
+def gateway_command(gateway, port):
+    return [gateway, f"--server.http_port={port}", f"--admin.port={bench_project.free_port()}",
+            "--server.workers=1", "--log.access_log=", "--analytics.enabled=false"]
+
+
+def nginx_command(port, backend_port):
+    """nginx as a reverse proxy in the foreground, one process (no master), upstream keep-alive."""
+    conf = f"{WORK}/proxy-{port}.conf"
+    bench_project.write(conf, f"""
+worker_processes 1; daemon off; master_process off; error_log /dev/null; pid {WORK}/proxy.pid;
+events {{ worker_connections 1024; }}
+http {{ access_log off; keepalive_requests 1000000;
+  upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; }}
+  server {{ listen 127.0.0.1:{port};
+    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }} }}
+""")
+    return ["nginx", "-c", conf, "-p", WORK]
+
+
+def measure(command, port, path, headers):
     out = f"{WORK}/callgrind.out"
-    p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p", gateway,
-                          f"--server.http_port={port}", f"--admin.port={admin}", "--server.workers=1",
-                          "--log.access_log=", "--analytics.enabled=false"],
+    p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p"] + command,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_port(port)
@@ -110,13 +127,17 @@ http {{ access_log off; keepalive_requests 1000000;
         wait_port(backend_port)
         gateway, key = bench_project.build(WORK, backend_port, BIN)
         token = bench_project.token(BIN, key)
-        rows = [("plain proxy", "/api/plain", []),
-                ("JWT RS256 cached + rate limit", "/api/secure", [f"Authorization: Bearer {token}"])]
+        rows = [("mgw plain proxy", "/api/plain", [], gateway_command),
+                ("mgw JWT RS256 cached + rate limit", "/api/secure", [f"Authorization: Bearer {token}"],
+                 gateway_command),
+                ("nginx plain proxy (reference)", "/api/plain", [],
+                 lambda _, port: nginx_command(port, backend_port))]
         print(f"| path ({REQUESTS} requests, ab -k -c 10, analytics off) | instructions / request |")
         print("|---|---|")
         profiles = []
-        for name, path, headers in rows:
-            costs = measure(gateway, bench_project.free_port(), path, headers)
+        for name, path, headers, command in rows:
+            port = bench_project.free_port()
+            costs = measure(command(gateway, port), port, path, headers)
             total = sum(costs.values())
             print(f"| {name} | {total / REQUESTS:,.0f} |", flush=True)
             profiles.append((name, costs, total))
