@@ -35,6 +35,7 @@
 #include "ratelimit/rate_limiter.h"
 #include "runtime/auth_filter.h"
 #include "runtime/block_pool.h"
+#include "runtime/head_parser.h"
 #include "runtime/http_fetch.h"
 #include "runtime/io_deadline.h"
 #include "runtime/redis_store.h"
@@ -57,13 +58,11 @@ constexpr std::size_t kMaxDiscardBytes = 1 << 20;
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kTrustIdleFor = std::chrono::seconds(1);
 
-// Parsed header fields live in a per-message arena: one allocation for all of a message's fields
-// instead of one per field (the arena is released with the message).
-using FieldAllocator = std::pmr::polymorphic_allocator<char>;
-using Fields = http::basic_fields<FieldAllocator>;
-using RequestParser = http::request_parser<http::buffer_body, FieldAllocator>;
-using RequestHeader = http::request_header<Fields>;
-using ResponseParser = http::response_parser<http::buffer_body, FieldAllocator>;
+// Parsed headers live in a per-message arena (runtime/head_parser.h): the fields in arrival
+// order, no per-field allocation, no tree.
+using RequestParser = HeadParser<true>;
+using RequestHeader = Head<true>;
+using ResponseParser = HeadParser<false>;
 constexpr std::size_t kFieldArenaBytes = 2048;  // first block; grows for larger headers
 
 // A parser with its own field arena (declared first, so it outlives the parser's fields). The
@@ -73,8 +72,7 @@ struct ArenaParser {
   explicit ArenaParser(BlockPool& pool) : block(pool) {}
   BlockLease block;
   std::pmr::monotonic_buffer_resource arena{block.Get(), block.Bytes(), &PlainNewResource::Instance()};
-  Parser parser{std::piecewise_construct, std::make_tuple(),
-                std::make_tuple(FieldAllocator(&arena))};
+  Parser parser{&arena};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -221,18 +219,6 @@ std::string NewCorrelationId(std::mt19937_64& rng) {
 bool IsSaneCorrelationId(std::string_view value) {
   return !value.empty() && value.size() <= 128 &&
          std::all_of(value.begin(), value.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
-
-// Lets a range-for walk the iterator pair that equal_range() returns.
-template <class Iterator>
-struct IteratorRange {
-  std::pair<Iterator, Iterator> range;
-  Iterator begin() const { return range.first; }
-  Iterator end() const { return range.second; }
-};
-template <class Iterator>
-IteratorRange<Iterator> Range(std::pair<Iterator, Iterator> range) {
-  return {range};
 }
 
 // ASCII case-insensitive compare without locale lookups.
@@ -1515,14 +1501,13 @@ std::string ClientIp(const Shared& shared, const RequestHeader& request, const s
     return peer_ip;
   }
   std::vector<std::string_view> hops;
-  for (const auto& field : Range(request.equal_range("X-Forwarded-For"))) {
-    std::string_view value = field.value();
+  request.ForEachValue("X-Forwarded-For", [&hops](std::string_view value) {
     while (!value.empty()) {
       const auto comma = value.find(',');
       hops.push_back(Trim(value.substr(0, comma)));
       value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
     }
-  }
+  });
   for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
     if (!trusted(*it)) {
       return std::string(*it);
@@ -1804,16 +1789,14 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     const std::string& header_name =
         api_route->api->auth_header.empty() ? config.auth.header : api_route->api->auth_header;
     AuthInput input;
-    for (const auto& field : Range(request.equal_range(header_name))) {
-      input.credentials.push_back(field.value());
-    }
+    request.ForEachValue(header_name,
+                         [&input](std::string_view value) { input.credentials.push_back(value); });
     std::vector<std::string> query_keys;  // decoded values, kept alive for input.api_keys
     for (const auto& location : resource.security.api_keys) {
       if (location.in == "header") {
-        for (const auto& field : Range(request.equal_range(location.name))) {
-          if (!IEqualsName(location.name, header_name)) {
-            input.api_keys.push_back(field.value());
-          }
+        if (!IEqualsName(location.name, header_name)) {
+          request.ForEachValue(location.name,
+                               [&input](std::string_view value) { input.api_keys.push_back(value); });
         }
       } else {
         for (auto& value : QueryValues(query, location.name)) {
@@ -1850,7 +1833,7 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     if (config.auth.remove_auth_header) {
       for (const auto& location : resource.security.api_keys) {
         if (location.in == "header") {
-          request.erase(location.name);
+          request.Erase(location.name);
         }
       }
     }
