@@ -1,5 +1,6 @@
 #include "runtime/head_parser.h"
 
+#include <algorithm>
 #include <memory_resource>
 #include <string>
 #include <vector>
@@ -46,6 +47,48 @@ TEST(HeadParser, KeepsTheStartLineAndFieldsAfterTheInputIsGone) {
   EXPECT_EQ(head.begin()->name(), http::field::host);
   EXPECT_EQ((head.begin() + 1)->name(), http::field::unknown);
   EXPECT_EQ(parser.content_length().value_or(0), 3u);
+}
+
+// A header that arrives in pieces is parsed across several calls, each on a buffer that the
+// reader then consumes and refills (as async_read_header does): every field must already be
+// copied when its piece of input is gone.
+TEST(HeadParser, AHeaderArrivingByteByByteSurvivesItsBuffers) {
+  std::pmr::monotonic_buffer_resource arena;
+  HeadParser<true> parser(&arena);
+  const std::string wire = "GET /slow HTTP/1.1\r\nHost: h\r\nX-One: first\r\nX-Two: second\r\n\r\n";
+  std::string pending;
+  for (std::size_t i = 0; i < wire.size() && !parser.is_header_done(); ++i) {
+    pending += wire[i];
+    boost::system::error_code ec;
+    const std::size_t used = parser.put(boost::asio::buffer(pending), ec);
+    ASSERT_TRUE(!ec || ec == http::error::need_more) << ec.message();
+    std::string rest = pending.substr(used);
+    std::fill(pending.begin(), pending.end(), '#');  // the consumed bytes are overwritten
+    pending = std::move(rest);
+  }
+  ASSERT_TRUE(parser.is_header_done());
+  EXPECT_EQ(parser.get().target(), "/slow");
+  EXPECT_EQ(parser.get()["host"], "h");
+  EXPECT_EQ(parser.get()["x-one"], "first");
+  EXPECT_EQ(parser.get()["X-TWO"], "second");
+  EXPECT_EQ(parser.get().size(), 3u);
+}
+
+TEST(HeadParser, FindsVisitsAndErasesFieldsByNameInAnyCase) {
+  std::pmr::monotonic_buffer_resource arena;
+  HeadParser<true> parser(&arena);
+  boost::system::error_code ec;
+  Put(parser, std::string("GET / HTTP/1.1\r\nHost: h\r\nX-Key: a\r\nx-key: b\r\nAccept: */*\r\n\r\n"), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  auto& head = parser.get();
+  std::vector<std::string> keys;
+  head.ForEachValue("X-KEY", [&keys](std::string_view value) { keys.emplace_back(value); });
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(head["missing"], "");
+  head.Erase("x-Key");
+  EXPECT_EQ(head.size(), 2u);
+  EXPECT_EQ(head["X-Key"], "");
+  EXPECT_EQ(head["accept"], "*/*");
 }
 
 TEST(HeadParser, DecodesAChunkedBodyIntoTheCallersBufferPieceByPiece) {
