@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -24,7 +25,7 @@ std::string_view LevelName(Level level);  // "api", "resource", "subscription", 
 // One level to check for a request.
 struct Check {
   Level level;
-  std::string tier;
+  std::string_view tier;  // the policy name, from the configuration or the request's principal
   const Limit* limit = nullptr;  // never null for a check that counts
   std::string key;
 };

@@ -469,8 +469,10 @@ struct Exchange {
   std::string cors_origin;  // set when the API allows the request's Origin
   const ApiRoute* api_route = nullptr;
   const bundle::Api* api_model = nullptr;
-  // e.g. RateLimit-*; names are string literals.
-  std::vector<std::pair<std::string_view, std::string>> extra_headers;
+  // RateLimit-* and Retry-After: names are string literals, values point into rate_text.
+  std::array<std::pair<std::string_view, std::string_view>, 6> extra_headers;
+  std::size_t extra_count = 0;
+  std::string rate_text;
   std::string subscription_tier;  // from authentication, for the subscription level
   std::string throttled_reason;   // level that rejected the request, for analytics
   int throttled_level = -1;
@@ -494,12 +496,24 @@ struct Exchange {
 // the body framed around the caller's bytes (gather writes, no copy).
 
 // The response fields the gateway sets itself (rate-limit and CORS headers); they replace any a
-// backend sent under the same names.
-using FieldList = std::vector<std::pair<std::string_view, std::string_view>>;
+// backend sent under the same names. At most six rate-limit fields and four CORS ones: a fixed
+// list, no allocation.
+class FieldList {
+ public:
+  using Field = std::pair<std::string_view, std::string_view>;
+  void emplace_back(std::string_view name, std::string_view value) { fields_[size_++] = {name, value}; }
+  const Field* begin() const { return fields_.data(); }
+  const Field* end() const { return fields_.data() + size_; }
+  bool empty() const { return size_ == 0; }
+
+ private:
+  std::array<Field, 10> fields_{};
+  std::size_t size_ = 0;
+};
 
 void CollectGatewayFields(const Exchange& exchange, FieldList& out) {
-  for (const auto& [name, value] : exchange.extra_headers) {
-    out.emplace_back(name, value);
+  for (std::size_t i = 0; i < exchange.extra_count; ++i) {
+    out.emplace_back(exchange.extra_headers[i].first, exchange.extra_headers[i].second);
   }
   if (exchange.cors_origin.empty() || exchange.api_route == nullptr) {
     return;
@@ -534,20 +548,6 @@ void AppendField(std::string& head, std::string_view name, std::string_view valu
   *p++ = '\r';
   *p = '\n';
   head.append(line, size);
-}
-
-template <class Integer>
-void AppendNumber(std::string& out, Integer value) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  out.append(digits, static_cast<std::size_t>(end - digits));
-}
-
-template <class Integer>
-std::string NumberString(Integer value) {
-  std::string out;
-  AppendNumber(out, value);
-  return out;
 }
 
 void AppendNumberField(std::string& head, std::string_view name, std::uint64_t value) {
@@ -1538,12 +1538,13 @@ RateChecks CollectRateChecks(const Shared& shared, const Exchange& exchange,
   const auto& policies = *shared.policies;
   RateChecks out;
   auto& checks = out.checks;
+  checks.reserve(4);  // four levels at most
   auto& missing = out.missing;
-  auto add = [&](ratelimit::Level level, const std::string& tier, const ratelimit::Limit* limit,
-                 bool found, bool implicit, const std::string& key) {
+  auto add = [&](ratelimit::Level level, std::string_view tier, const ratelimit::Limit* limit,
+                 bool found, bool implicit, std::string key) {
     if (!found) {
       if (!implicit) {
-        missing = tier;
+        missing = std::string(tier);
       }
       return;  // an implicit tier (Unauthenticated, Default) that is not defined: no limit
     }
@@ -1578,6 +1579,67 @@ RateChecks CollectRateChecks(const Shared& shared, const Exchange& exchange,
 }
 
 // Counts the request against `rate` (not None()); answers 429 / 500 itself.
+// The rate-limit response fields (contract section 6): RateLimit-Policy lists every level that
+// applies, RateLimit and X-RateLimit-* describe the most restrictive one, Retry-After the one that
+// rejected. All values are written into exchange.rate_text in one go (no per-value string).
+void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>& checks,
+                        const ratelimit::Decision& decision) {
+  // Four levels at most: each policy item is under 64 bytes, every other value under 48.
+  char text[512];
+  char* p = text;
+  const auto put = [&p](std::string_view part) {
+    std::memcpy(p, part.data(), part.size());
+    p += part.size();
+  };
+  const auto number = [&p](std::int64_t value) { p = std::to_chars(p, p + 24, value).ptr; };
+  std::array<std::pair<std::size_t, std::size_t>, 6> spans{};  // offset, length of each value
+  std::size_t count = 0;
+  const auto mark = [&](const char* begin) {
+    spans[count++] = {static_cast<std::size_t>(begin - text), static_cast<std::size_t>(p - begin)};
+  };
+  const char* begin = p;
+  for (std::size_t i = 0; i < checks.size() && i < 4; ++i) {
+    if (i > 0) {
+      put(", ");
+    }
+    put("\"");
+    put(ratelimit::LevelName(checks[i].level));
+    put("\";q=");
+    number(checks[i].limit->count);
+    put(";w=");
+    number(checks[i].limit->window_seconds);
+  }
+  mark(begin);
+  const auto& top = decision.states[decision.most_restrictive];
+  begin = p;
+  put("\"");
+  put(ratelimit::LevelName(checks[decision.most_restrictive].level));
+  put("\";r=");
+  number(top.remaining);
+  put(";t=");
+  number(top.reset_seconds);
+  mark(begin);
+  for (const std::int64_t value : {top.limit, top.remaining, top.reset_seconds}) {
+    begin = p;
+    number(value);
+    mark(begin);
+  }
+  if (!decision.allowed) {
+    begin = p;
+    number(std::max<std::int64_t>(1, decision.states[decision.rejected].reset_seconds));
+    mark(begin);
+  }
+  exchange.rate_text.assign(text, static_cast<std::size_t>(p - text));
+  static constexpr std::array<std::string_view, 6> kNames = {
+      "RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+      "X-RateLimit-Reset", "Retry-After"};
+  const std::string_view stored = exchange.rate_text;
+  for (std::size_t i = 0; i < count; ++i) {
+    exchange.extra_headers[i] = {kNames[i], stored.substr(spans[i].first, spans[i].second)};
+  }
+  exchange.extra_count = count;
+}
+
 template <class Stream>
 Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchange,
                                      RateChecks rate, bool keep_alive, unsigned version) {
@@ -1612,31 +1674,7 @@ Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchang
   const ratelimit::Decision decision =
       shared_decision ? std::move(*shared_decision)
                       : ratelimit::DecideLocal(*shared.counters, checks, now_ms);
-  std::string policy_header;
-  policy_header.reserve(48 * checks.size());
-  for (std::size_t i = 0; i < checks.size(); ++i) {
-    if (!policy_header.empty()) {
-      policy_header += ", ";
-    }
-    policy_header.append("\"").append(ratelimit::LevelName(checks[i].level)).append("\";q=");
-    AppendNumber(policy_header, checks[i].limit->count);
-    policy_header.append(";w=");
-    AppendNumber(policy_header, checks[i].limit->window_seconds);
-  }
-  const auto& top = decision.states[decision.most_restrictive];
-  const auto& top_check = checks[decision.most_restrictive];
-  std::string state;
-  state.reserve(48);
-  state.append("\"").append(ratelimit::LevelName(top_check.level)).append("\";r=");
-  AppendNumber(state, top.remaining);
-  state.append(";t=");
-  AppendNumber(state, top.reset_seconds);
-  exchange.extra_headers.reserve(6);
-  exchange.extra_headers.emplace_back("RateLimit-Policy", std::move(policy_header));
-  exchange.extra_headers.emplace_back("RateLimit", std::move(state));
-  exchange.extra_headers.emplace_back("X-RateLimit-Limit", NumberString(top.limit));
-  exchange.extra_headers.emplace_back("X-RateLimit-Remaining", NumberString(top.remaining));
-  exchange.extra_headers.emplace_back("X-RateLimit-Reset", NumberString(top.reset_seconds));
+  SetRateLimitFields(exchange, checks, decision);
   if (decision.allowed) {
     co_return kContinue;
   }
@@ -1645,8 +1683,6 @@ Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchang
   exchange.throttled_level = static_cast<int>(rejected.level);
   exchange.event_type = "throttle";
   worker.metrics->Throttled(exchange.metric_slot, exchange.throttled_level);
-  exchange.extra_headers.emplace_back(
-      "Retry-After", std::to_string(std::max<std::int64_t>(1, decision.states[decision.rejected].reset_seconds)));
   const bool keep = co_await SendFault(stream, shared, exchange, http::status::too_many_requests,
                                        ratelimit::FaultCode(rejected.level), "Message throttled out",
                                        "You have exceeded your quota", keep_alive, version);
