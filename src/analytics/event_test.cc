@@ -143,6 +143,48 @@ TEST(AnalyticsEvent, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(o.at("apiResourceTemplate").as_string(), e.api_resource_template);
 }
 
+// The line is written into room reserved for the worst case (every byte escaped as \u00XX, every
+// empty text as null, numbers at their longest): such an event must come out whole and exact,
+// appended after what the buffer already held.
+TEST(AnalyticsEvent, WorstCaseEscapingFitsAndAppendsAfterExistingText) {
+  Event e;
+  const std::string control(300, '\x01');
+  for (std::string* text : {&e.event_type, &e.request_time, &e.correlation_id, &e.http_method,
+                            &e.end_user_ip, &e.user_agent, &e.api_name, &e.destination}) {
+    *text = control;
+  }
+  e.proxy_response_code = std::numeric_limits<int>::min();
+  e.request_size = std::numeric_limits<std::uint64_t>::max();
+  e.response_size = std::numeric_limits<std::uint64_t>::max();
+  e.response_latency_ms = 1e15;
+  e.error_code = std::numeric_limits<int>::min();
+  std::string out = "previous line\n";
+  AppendJsonLine(e, out);
+  ASSERT_EQ(out.rfind("previous line\n", 0), 0u);
+  const std::string line = out.substr(14);
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  const auto o = Parse(line);
+  EXPECT_EQ(o.at("userAgentHeader").as_string(), control);
+  EXPECT_EQ(o.at("destination").as_string(), control);
+  EXPECT_TRUE(o.at("userName").is_null());
+  EXPECT_EQ(o.at("responseSize").as_uint64(), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(o.at("errorCode").as_int64(), std::numeric_limits<int>::min());
+  EXPECT_DOUBLE_EQ(o.at("responseLatency").to_number<double>(), 1e15);
+}
+
+TEST(AnalyticsEvent, LatenciesHaveExactlyThreeDecimalPlaces) {
+  const std::vector<std::pair<double, std::string>> cases = {
+      {0.0, "0.000"},       {1.0, "1.000"},         {12.3456, "12.346"},     {0.0004, "0.000"},
+      {0.0015, "0.002"},    {999.9999, "1000.000"}, {123456.789, "123456.789"},
+      {-2.5, "-2.500"},     {5e9, "5000000000.000"}};
+  for (const auto& [value, text] : cases) {
+    Event e = FullEvent();
+    e.response_latency_ms = value;
+    const std::string line = ToJsonLine(e);
+    EXPECT_NE(line.find("\"responseLatency\":" + text + ","), std::string::npos) << value << " in " << line;
+  }
+}
+
 // Header values may carry any byte (obs-text); the line must stay valid UTF-8 JSON so that every
 // consumer (the collector, `mgw analytics summary`) can read it.
 TEST(AnalyticsEvent, InvalidUtf8IsReplacedSoTheLineStaysValidJson) {
