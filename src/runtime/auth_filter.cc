@@ -305,13 +305,6 @@ Awaitable<AuthDecision> Authenticator::Authenticate(AuthWorkerState& state,
   const bool basic = Contains(security.types, "basic_auth");
   const bool api_key = Contains(security.types, "api_key");
   AuthDecision decision;
-  std::string challenge;
-  if (oauth2) {
-    challenge = "Bearer realm=\"mgw\"";
-  }
-  if (basic) {
-    challenge += (challenge.empty() ? "" : ", ") + std::string("Basic realm=\"mgw\"");
-  }
   auto deny = [&](unsigned status, int code, std::string message, std::string description,
                   bool presented_token) {
     AuthDecision out;
@@ -320,6 +313,14 @@ Awaitable<AuthDecision> Authenticator::Authenticate(AuthWorkerState& state,
     out.message = std::move(message);
     out.description = std::move(description);
     if (status == 401) {
+      // Built only for a refusal: an allowed request pays nothing for it.
+      std::string challenge;
+      if (oauth2) {
+        challenge = "Bearer realm=\"mgw\"";
+      }
+      if (basic) {
+        challenge += (challenge.empty() ? "" : ", ") + std::string("Basic realm=\"mgw\"");
+      }
       out.www_authenticate = challenge.empty() ? "Bearer realm=\"mgw\"" : challenge;
       if (presented_token && oauth2) {
         out.www_authenticate = "Bearer realm=\"mgw\", error=\"invalid_token\"" +
