@@ -159,7 +159,9 @@ struct Worker : HttpFetcher {
 
   Awaitable<base::Result<FetchResponse>> Fetch(FetchRequest request) override;
 
-  net::io_context io{1};
+  // One thread runs it, and every socket is used only from that thread: Asio may skip the
+  // per-socket locks (the scheduler keeps its lock, for work posted from other threads).
+  net::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   Shared& shared;
   int index;
   std::vector<Acceptor> acceptors;
@@ -1640,6 +1642,25 @@ void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>&
   exchange.extra_count = count;
 }
 
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Records a rejection for the event, the metrics and the access log; returns its fault code.
+int MarkThrottled(Worker& worker, Exchange& exchange, const std::vector<ratelimit::Check>& checks,
+                  const ratelimit::Decision& decision) {
+  const auto& rejected = checks[decision.rejected];
+  exchange.throttled_reason = std::string(ratelimit::LevelName(rejected.level));
+  exchange.throttled_level = static_cast<int>(rejected.level);
+  exchange.event_type = "throttle";
+  worker.metrics->Throttled(exchange.metric_slot, exchange.throttled_level);
+  return ratelimit::FaultCode(rejected.level);
+}
+
+// Rate limiting with the shared store, or with an undefined policy to report (the local, fully
+// defined case is decided in HandleRequest without a coroutine of its own).
 template <class Stream>
 Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchange,
                                      RateChecks rate, bool keep_alive, unsigned version) {
@@ -1656,9 +1677,7 @@ Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchang
   if (checks.empty()) {
     co_return kContinue;
   }
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const auto now_ms = NowMs();
   std::optional<ratelimit::Decision> shared_decision;
   if (worker.redis) {
     shared_decision = co_await worker.redis->Decide(checks, now_ms);
@@ -1678,14 +1697,10 @@ Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchang
   if (decision.allowed) {
     co_return kContinue;
   }
-  const auto& rejected = checks[decision.rejected];
-  exchange.throttled_reason = std::string(ratelimit::LevelName(rejected.level));
-  exchange.throttled_level = static_cast<int>(rejected.level);
-  exchange.event_type = "throttle";
-  worker.metrics->Throttled(exchange.metric_slot, exchange.throttled_level);
   const bool keep = co_await SendFault(stream, shared, exchange, http::status::too_many_requests,
-                                       ratelimit::FaultCode(rejected.level), "Message throttled out",
-                                       "You have exceeded your quota", keep_alive, version);
+                                       MarkThrottled(worker, exchange, checks, decision),
+                                       "Message throttled out", "You have exceeded your quota",
+                                       keep_alive, version);
   co_return keep ? kAnsweredKeep : kAnsweredClose;
 }
 
@@ -1878,9 +1893,19 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
   // Rate limiting (contract section 6).
   if (RateChecks rate = CollectRateChecks(shared, exchange, request, *api_route, route, principal, peer_ip);
       !rate.None()) {
-    if (const int answered =
-            co_await ApplyRateLimits(worker, stream, exchange, std::move(rate), keep_alive, version);
-        answered != kContinue) {
+    if (!worker.redis && rate.missing.empty()) {
+      const ratelimit::Decision decision = ratelimit::DecideLocal(*shared.counters, rate.checks, NowMs());
+      SetRateLimitFields(exchange, rate.checks, decision);
+      if (!decision.allowed) {
+        const bool keep = co_await SendFault(stream, shared, exchange, http::status::too_many_requests,
+                                             MarkThrottled(worker, exchange, rate.checks, decision),
+                                             "Message throttled out", "You have exceeded your quota",
+                                             keep_alive, version);
+        co_return co_await finish_local(keep);
+      }
+    } else if (const int answered = co_await ApplyRateLimits(worker, stream, exchange, std::move(rate),
+                                                             keep_alive, version);
+               answered != kContinue) {
       co_return co_await finish_local(answered == kAnsweredKeep);
     }
   }
