@@ -144,7 +144,14 @@ class HeadParser final : public boost::beast::http::basic_parser<isRequest> {
 
   void on_field_impl(boost::beast::http::field id, string_view name, string_view value,
                      error_code& ec) override {
-    head_.fields_.emplace_back(id, Keep(name), Keep(value));
+    // Name and value in one piece of the arena: one allocation per field.
+    auto* copy = static_cast<char*>(arena_->allocate(name.size() + value.size() + 1, 1));
+    std::memcpy(copy, name.data(), name.size());
+    if (!value.empty()) {
+      std::memcpy(copy + name.size(), value.data(), value.size());
+    }
+    head_.fields_.emplace_back(id, std::string_view(copy, name.size()),
+                               std::string_view(copy + name.size(), value.size()));
     ec = {};
   }
 

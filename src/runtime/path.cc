@@ -54,8 +54,11 @@ PathError NormalisePath(std::string_view raw, NormalisedPath& out) {
     const std::string_view encoded = raw.substr(i, end == std::string_view::npos ? raw.size() - i : end - i);
     i = end == std::string_view::npos ? raw.size() : end;
     std::string decoded;
+    // Most segments have no escape: one copy, not one append per character.
+    const std::size_t first_escape = encoded.find('%');
     decoded.reserve(encoded.size());
-    for (std::size_t k = 0; k < encoded.size(); ++k) {
+    decoded.assign(encoded.substr(0, first_escape));
+    for (std::size_t k = decoded.size(); k < encoded.size(); ++k) {
       if (encoded[k] == '%') {
         if (k + 2 >= encoded.size()) {
           return PathError::kBadEncoding;
@@ -95,16 +98,16 @@ PathError NormalisePath(std::string_view raw, NormalisedPath& out) {
 
 void AppendEncodedSegment(std::string_view segment, std::string& out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  for (const char ch : segment) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (KeepInSegment(c)) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
+  std::size_t kept = 0;  // start of the run of characters copied as they are
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    const auto c = static_cast<unsigned char>(segment[i]);
+    if (!KeepInSegment(c)) {
+      const char escaped[] = {'%', kHex[c >> 4], kHex[c & 0xf]};
+      out.append(segment.data() + kept, i - kept).append(escaped, sizeof escaped);
+      kept = i + 1;
     }
   }
+  out.append(segment.data() + kept, segment.size() - kept);
 }
 
 std::string EncodedSuffix(const NormalisedPath& path, std::size_t from) {

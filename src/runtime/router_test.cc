@@ -82,5 +82,26 @@ TEST(NormalisePath, ResolvesDotSegmentsAndDuplicateSlashes) {
   EXPECT_EQ(NormalisePath("a/b", bad), PathError::kNotAbsolute);
 }
 
+TEST(NormalisePath, DecodesEscapesAnywhereInASegment) {
+  const auto path = Path("/%41bc/ab%2Fcd/x%2e/%2E%2E/plain%20");
+  ASSERT_EQ(path.segments.size(), 3u);
+  EXPECT_EQ(path.segments[0], "Abc");
+  EXPECT_EQ(path.segments[1], "ab/cd");  // a decoded '/' stays inside its segment
+  EXPECT_EQ(path.segments[2], "plain ");
+  NormalisedPath bad;
+  EXPECT_EQ(NormalisePath("/ok/ab%4", bad), PathError::kBadEncoding);
+}
+
+TEST(EncodedSuffix, KeepsRunsOfSafeCharactersAndEncodesTheRest) {
+  NormalisedPath path;
+  path.segments = {"base", "a b/c%d~\xC3\xA9", "plain-segment", "x"};
+  EXPECT_EQ(EncodedSuffix(path, 1), "/a%20b%2Fc%25d~%C3%A9/plain-segment/x");
+  path.trailing_slash = true;
+  EXPECT_EQ(EncodedSuffix(path, 3), "/x/");
+  EXPECT_EQ(EncodedSuffix(path, 4), "/");
+  path.trailing_slash = false;
+  EXPECT_EQ(EncodedSuffix(path, 4), "");
+}
+
 }  // namespace
 }  // namespace mgw::runtime
