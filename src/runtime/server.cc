@@ -196,24 +196,32 @@ std::string FaultBody(int code, std::string_view message, std::string_view descr
   return boost::json::serialize(body);
 }
 
+// Each byte value as two lowercase hex digits.
+constexpr std::array<char, 512> kHexPairs = [] {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (std::size_t i = 0; i < 256; ++i) {
+    pairs[2 * i] = kHex[i >> 4];
+    pairs[2 * i + 1] = kHex[i & 0xf];
+  }
+  return pairs;
+}();
+
 std::string NewCorrelationId(std::mt19937_64& rng) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::uint64_t a = rng();
   std::uint64_t b = rng();
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
-  // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: 16 bytes as 32 hex digits, dashes after bytes 4, 6, 8
-  // and 10; written into a local buffer, then one string construction.
+  // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: byte i (most significant first) goes to kAt[i].
+  static constexpr std::array<std::uint8_t, 16> kAt = {0,  2,  4,  6,  9,  11, 14, 16,
+                                                       19, 21, 24, 26, 28, 30, 32, 34};
   char out[36];
-  char* p = out;
-  for (int byte = 0; byte < 16; ++byte) {
-    if (byte == 4 || byte == 6 || byte == 8 || byte == 10) {
-      *p++ = '-';
-    }
+  out[8] = out[13] = out[18] = out[23] = '-';
+  for (std::size_t byte = 0; byte < 16; ++byte) {
     const std::uint64_t word = byte < 8 ? a : b;
-    const unsigned value = static_cast<unsigned>(word >> ((7 - byte % 8) * 8)) & 0xffU;
-    *p++ = kHex[value >> 4];
-    *p++ = kHex[value & 0xfU];
+    const auto value = static_cast<std::size_t>((word >> ((7 - byte % 8) * 8)) & 0xffU);
+    out[kAt[byte]] = kHexPairs[2 * value];
+    out[kAt[byte] + 1] = kHexPairs[2 * value + 1];
   }
   return std::string(out, sizeof out);
 }
