@@ -9,15 +9,7 @@ EventQueue::EventQueue(std::size_t capacity)
       slots_(new Event[capacity_]) {}
 
 bool EventQueue::Push(Event&& event) {
-  const std::size_t tail = tail_.load(std::memory_order_relaxed);
-  const std::size_t head = head_.load(std::memory_order_acquire);
-  if (tail - head >= capacity_) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  slots_[tail & (capacity_ - 1)] = std::move(event);
-  tail_.store(tail + 1, std::memory_order_release);
-  return true;
+  return Emplace([&event](Event& slot) { slot = std::move(event); });
 }
 
 bool EventQueue::Empty() const {

@@ -16,6 +16,21 @@ class EventQueue {
 
   // Producer side. Returns false (and counts a drop) when the queue is full.
   bool Push(Event&& event);
+  // Producer side: calls `fill(Event&)` on the next free slot (an empty Event), in place, then
+  // publishes it. When the queue is full, `fill` is not called, a drop is counted and false is
+  // returned.
+  template <class Fill>
+  bool Emplace(Fill&& fill) {
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    const std::size_t head = head_.load(std::memory_order_acquire);
+    if (tail - head >= capacity_) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    fill(slots_[tail & (capacity_ - 1)]);
+    tail_.store(tail + 1, std::memory_order_release);
+    return true;
+  }
   // Consumer side: calls `f(const Event&)` on up to `max` queued events in order, where they
   // lie (no move, no batch to grow), then empties their slots and hands them back to the
   // producer; returns how many.

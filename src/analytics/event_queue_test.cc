@@ -40,6 +40,32 @@ TEST(AnalyticsEventQueue, PopsInPushOrder) {
   EXPECT_EQ(queue.Dropped(), 0u);
 }
 
+TEST(AnalyticsEventQueue, EmplaceFillsAFreshSlotAndSkipsTheFillWhenFull) {
+  EventQueue queue(2);
+  int fills = 0;
+  for (int round = 0; round < 3; ++round) {  // slots are reused after each drain
+    for (int i = 0; i < 3; ++i) {
+      const bool queued = queue.Emplace([&](Event& slot) {
+        ++fills;
+        EXPECT_TRUE(slot.correlation_id.empty() && slot.user_agent.empty()) << "a used slot";
+        slot.correlation_id = "r" + std::to_string(round) + "-" + std::to_string(i);
+        if (i == 0) {
+          slot.user_agent = "only the first event has one";
+        }
+      });
+      EXPECT_EQ(queued, i < 2);
+    }
+    std::vector<Event> out;
+    EXPECT_EQ(Take(queue, out, 10), 2u);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].correlation_id, "r" + std::to_string(round) + "-0");
+    EXPECT_EQ(out[1].correlation_id, "r" + std::to_string(round) + "-1");
+    EXPECT_TRUE(out[1].user_agent.empty());
+  }
+  EXPECT_EQ(fills, 6);  // never for the third event of a round: the queue was full
+  EXPECT_EQ(queue.Dropped(), 3u);
+}
+
 TEST(AnalyticsEventQueue, DrainTakesAtMostMax) {
   EventQueue queue(16);
   for (int i = 0; i < 10; ++i) {

@@ -1989,37 +1989,41 @@ void FinishExchange(Worker& worker, Exchange& exchange, const std::string& peer_
   if (!worker.events) {
     return;
   }
-  analytics::Event event;
-  event.event_type = !exchange.event_type.empty() ? exchange.event_type
-                     : exchange.error_code != 0   ? "fault"
-                                                  : "response";
-  event.request_time = base::FormatRfc3339(exchange.request_time);
-  event.correlation_id = std::move(exchange.correlation_id);
-  if (exchange.api_model != nullptr) {
-    event.api_name = exchange.api_model->title;
-    event.api_version = exchange.api_model->version;
-    event.api_context = exchange.api_model->base_path;
-  }
-  if (exchange.resource_route != nullptr) {
-    event.api_resource_template = exchange.resource_route->resource->path_template;
-  }
-  event.http_method = std::move(exchange.method);
-  event.application_id = std::move(exchange.application_id);
-  event.application_name = exchange.application == "-" ? std::string() : exchange.application;
-  event.key_type = std::move(exchange.key_type);
-  event.user_name = std::move(exchange.user);
-  event.end_user_ip = peer_ip;
-  event.user_agent = std::move(exchange.user_agent);
-  event.proxy_response_code = static_cast<int>(exchange.status);
-  event.target_response_code = exchange.target_status;
-  event.response_latency_ms = seconds * 1000.0;
-  event.backend_latency_ms = exchange.backend_ms >= 0 ? exchange.backend_ms : 0;
-  event.request_size = exchange.request_bytes;
-  event.response_size = exchange.bytes_sent;
-  event.error_code = exchange.error_code;
-  event.throttled_out_reason = std::move(exchange.throttled_reason);
-  event.destination = std::string(exchange.destination);
-  worker.events->Push(std::move(event));
+  // Written straight into the queue's slot (no Event moved in and destroyed); nothing is built
+  // when the queue is full and the event is dropped.
+  worker.events->Emplace([&](analytics::Event& event) {
+    event.event_type = !exchange.event_type.empty() ? exchange.event_type
+                       : exchange.error_code != 0   ? "fault"
+                                                    : "response";
+    event.request_time = base::FormatRfc3339(exchange.request_time);
+    event.correlation_id = std::move(exchange.correlation_id);
+    if (exchange.api_model != nullptr) {
+      event.api_name = exchange.api_model->title;
+      event.api_version = exchange.api_model->version;
+      event.api_context = exchange.api_model->base_path;
+    }
+    if (exchange.resource_route != nullptr) {
+      event.api_resource_template = exchange.resource_route->resource->path_template;
+    }
+    event.http_method = std::move(exchange.method);
+    event.application_id = std::move(exchange.application_id);
+    if (exchange.application != "-") {
+      event.application_name = exchange.application;
+    }
+    event.key_type = std::move(exchange.key_type);
+    event.user_name = std::move(exchange.user);
+    event.end_user_ip = peer_ip;
+    event.user_agent = std::move(exchange.user_agent);
+    event.proxy_response_code = static_cast<int>(exchange.status);
+    event.target_response_code = exchange.target_status;
+    event.response_latency_ms = seconds * 1000.0;
+    event.backend_latency_ms = exchange.backend_ms >= 0 ? exchange.backend_ms : 0;
+    event.request_size = exchange.request_bytes;
+    event.response_size = exchange.bytes_sent;
+    event.error_code = exchange.error_code;
+    event.throttled_out_reason = std::move(exchange.throttled_reason);
+    event.destination.assign(exchange.destination);
+  });
 }
 
 void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string& peer_ip) {
