@@ -172,6 +172,25 @@ TEST(AnalyticsEvent, WorstCaseEscapingFitsAndAppendsAfterExistingText) {
   EXPECT_DOUBLE_EQ(o.at("responseLatency").to_number<double>(), 1e15);
 }
 
+// Plain runs are skipped eight bytes at a time: a byte that needs escaping must be found at every
+// offset of such a block, and bytes just inside the plain range must not be escaped.
+TEST(AnalyticsEvent, EscapesASpecialByteAtEveryOffset) {
+  for (const char special : {'"', '\\', '\x1f', '\x01', '\x7f', ' ', '~', '!', '#', '[', ']'}) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      Event e = FullEvent();
+      e.user_agent = std::string(24, 'a');
+      e.user_agent[at] = special;
+      const auto o = Parse(ToJsonLine(e));
+      EXPECT_EQ(o.at("userAgentHeader").as_string(), e.user_agent) << int(special) << " at " << at;
+    }
+  }
+  Event e = FullEvent();
+  e.user_agent = std::string(16, 'b') + "\xc3\xa9" + std::string(9, 'c') + "\xff";
+  const std::string line = ToJsonLine(e);
+  EXPECT_NE(line.find(std::string(16, 'b') + "\xc3\xa9" + std::string(9, 'c') + "\xef\xbf\xbd"),
+            std::string::npos) << line;
+}
+
 TEST(AnalyticsEvent, LatenciesHaveExactlyThreeDecimalPlaces) {
   const std::vector<std::pair<double, std::string>> cases = {
       {0.0, "0.000"},       {1.0, "1.000"},         {12.3456, "12.346"},     {0.0004, "0.000"},
