@@ -1,11 +1,13 @@
-// BlockPool: reused fixed-size memory blocks for one thread, so that the per-request buffers of
-// the relay path (body chunks, the first block of each header arena) cost no allocation.
+// BlockPool and StringPool: reused memory for one thread, so that the per-request buffers of the
+// relay path (body chunks, the first block of each header arena, the message heads) cost no
+// allocation.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <memory_resource>
 #include <new>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -62,6 +64,52 @@ class BlockLease {
  private:
   BlockPool& pool_;
   std::unique_ptr<char[]> block_;
+};
+
+// Strings reused with their capacity (message heads built per request): Take() hands out an
+// empty string, Give() keeps it for the next request unless the pool is full or the string grew
+// past `max_capacity`. Single-threaded, like BlockPool.
+class StringPool {
+ public:
+  StringPool(std::size_t keep, std::size_t max_capacity) : keep_(keep), max_capacity_(max_capacity) {}
+  StringPool(const StringPool&) = delete;
+  StringPool& operator=(const StringPool&) = delete;
+
+  std::string Take() {
+    if (free_.empty()) {
+      return {};
+    }
+    std::string text = std::move(free_.back());
+    free_.pop_back();
+    return text;
+  }
+  void Give(std::string text) {
+    if (free_.size() < keep_ && text.capacity() <= max_capacity_) {
+      text.clear();
+      free_.push_back(std::move(text));
+    }
+  }
+  std::size_t kept() const { return free_.size(); }
+
+ private:
+  std::size_t keep_;
+  std::size_t max_capacity_;
+  std::vector<std::string> free_;
+};
+
+// A string of a StringPool for the length of a scope.
+class PooledString {
+ public:
+  explicit PooledString(StringPool& pool) : pool_(pool), text(pool.Take()) {}
+  PooledString(const PooledString&) = delete;
+  PooledString& operator=(const PooledString&) = delete;
+  ~PooledString() { pool_.Give(std::move(text)); }
+
+ private:
+  StringPool& pool_;
+
+ public:
+  std::string text;
 };
 
 // operator new without an alignment argument whenever the alignment asked for is one it already

@@ -50,6 +50,34 @@ TEST(BlockLease, TakesLazilyAndGivesBackOnce) {
   EXPECT_EQ(again.Get(), address);
 }
 
+TEST(StringPool, HandsBackEmptyStringsWithTheirCapacity) {
+  StringPool pool(2, 4096);
+  const char* buffer = nullptr;
+  {
+    PooledString head(pool);
+    head.text.reserve(1000);
+    head.text = "GET / HTTP/1.1";
+    buffer = head.text.data();
+  }
+  EXPECT_EQ(pool.kept(), 1u);
+  PooledString again(pool);
+  EXPECT_TRUE(again.text.empty());
+  EXPECT_GE(again.text.capacity(), 1000u);
+  EXPECT_EQ(again.text.data(), buffer);  // the same allocation, reused
+}
+
+TEST(StringPool, DropsStringsPastItsLimits) {
+  StringPool pool(1, 100);
+  std::string big(1000, 'x');
+  pool.Give(std::move(big));  // grew past max_capacity: freed
+  EXPECT_EQ(pool.kept(), 0u);
+  pool.Give(std::string(10, 'a'));
+  pool.Give(std::string(10, 'b'));  // the pool keeps one
+  EXPECT_EQ(pool.kept(), 1u);
+  EXPECT_TRUE(pool.Take().empty());
+  EXPECT_TRUE(pool.Take().empty());  // nothing kept: a new string
+}
+
 TEST(PlainNewResource, ServesArenasOfAnySizeAndAlignment) {
   auto& upstream = PlainNewResource::Instance();
   EXPECT_TRUE(upstream.is_equal(PlainNewResource::Instance()));

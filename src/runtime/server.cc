@@ -159,6 +159,16 @@ struct Worker : HttpFetcher {
 
   Awaitable<base::Result<FetchResponse>> Fetch(FetchRequest request) override;
 
+  // Declared before `io`, so destroyed after it: destroying the io_context destroys the frames of
+  // coroutines still suspended (idle connections at exit), and their locals give blocks and
+  // strings back to these pools and unregister from `sessions`.
+  // Client connections of this worker, each with its "waiting for a request" flag (drain closes
+  // the waiting ones). Registered once per connection, not per request.
+  std::unordered_map<Socket*, const bool*> sessions;
+  // Reused body buffers: no allocation, zeroing or page faults per proxied request.
+  BlockPool body_blocks{kChunkBytes, 64};
+  BlockPool arena_blocks{kFieldArenaBytes, 64};  // first blocks of the header arenas
+  StringPool heads{192, 64 * 1024};              // message heads under construction
   // One thread runs it, and every socket is used only from that thread: Asio may skip the
   // per-socket locks (the scheduler keeps its lock, for work posted from other threads).
   net::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
@@ -168,15 +178,9 @@ struct Worker : HttpFetcher {
   std::unique_ptr<ssl::context> client_tls;
   std::unique_ptr<ssl::context> client_tls_no_verify;
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> pool;
-  // Client connections of this worker, each with its "waiting for a request" flag (drain closes
-  // the waiting ones). Registered once per connection, not per request.
-  std::unordered_map<Socket*, const bool*> sessions;
   AccessLog access_log;
   std::mt19937_64 rng;
   std::vector<std::size_t> order_scratch;
-  // Reused body buffers: no allocation, zeroing or page faults per proxied request.
-  BlockPool body_blocks{kChunkBytes, 64};
-  BlockPool arena_blocks{kFieldArenaBytes, 64};  // first blocks of the header arenas
   AuthWorkerState auth;
   std::unique_ptr<RedisStore> redis;
   std::unique_ptr<MetricsShard> metrics;
@@ -1022,7 +1026,8 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
                                        ? config.auth.header
                                        : exchange.api_model->auth_header;
   const bool backend_auth = !group.Authorization().empty();
-  std::string up_fields;
+  PooledString up_fields_storage(worker.heads);
+  std::string& up_fields = up_fields_storage.text;
   up_fields.reserve(512);
   std::string forwarded_for;
   for (const auto& field : request) {
@@ -1068,7 +1073,8 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
     AppendField(up_fields, "Content-Length", "0");
   }
   up_fields.append("\r\n", 2);
-  std::string up_head;
+  PooledString up_head_storage(worker.heads);
+  std::string& up_head = up_head_storage.text;
   std::size_t raw_path_size = 0;  // a bound for the encoded path (re-encoding may grow it a little)
   for (const auto& segment : path.segments) {
     raw_path_size += segment.size() * 3 + 1;
@@ -1341,7 +1347,8 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
 
     // Relay the response header, then its body.
     // result_int(), not result(): Beast maps codes it has no name for (418, 599, ...) to 0.
-    std::string out_head;
+    PooledString out_head_storage(worker.heads);
+    std::string& out_head = out_head_storage.text;
     out_head.reserve(512);
     AppendStatusLine(out_head, request.version(), status, response.reason());
     std::vector<std::string> response_tokens;
@@ -1555,7 +1562,6 @@ RateChecks CollectRateChecks(const Shared& shared, const Exchange& exchange,
   const auto& policies = *shared.policies;
   RateChecks out;
   auto& checks = out.checks;
-  checks.reserve(4);  // four levels at most
   auto& missing = out.missing;
   auto add = [&](ratelimit::Level level, std::string_view tier, const ratelimit::Limit* limit,
                  bool found, bool implicit, std::string key) {
@@ -1566,6 +1572,9 @@ RateChecks CollectRateChecks(const Shared& shared, const Exchange& exchange,
       return;  // an implicit tier (Unauthenticated, Default) that is not defined: no limit
     }
     if (limit != nullptr) {
+      if (checks.empty()) {
+        checks.reserve(4);  // four levels at most; nothing allocated when no level applies
+      }
       checks.push_back({level, tier, limit, std::move(key)});
     }
   };
