@@ -1,7 +1,9 @@
 """The project the proxy benchmarks build: one API at /api on a given backend, with a plain
 resource (security disabled) and a secured one (RS256 JWT with scope `read`, resource tier Huge,
-which never triggers). Shared by run_proxy.py and instructions.py."""
+which never triggers), and the nginx configurations they run as backend and as reference proxy.
+Shared by run_proxy.py and instructions.py."""
 import os
+import signal
 import socket
 import subprocess
 
@@ -19,6 +21,43 @@ def write(path, text):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write(text)
+
+
+def stop(p):
+    """Stops a process started in its own session: SIGTERM to its group, SIGKILL after 10 s."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(10)
+
+
+def backend_conf(work, port, body):
+    """nginx answering every request with a fixed 200 text body."""
+    return f"""
+worker_processes 1; daemon off; error_log /dev/null; pid {work}/backend.pid;
+events {{ worker_connections 4096; }}
+http {{ access_log off; keepalive_requests 1000000;
+  server {{ listen 127.0.0.1:{port} reuseport;
+    location / {{ default_type text/plain; return 200 "{body}"; }} }} }}
+"""
+
+
+def nginx_proxy_conf(work, port, backend_port, master_process=True):
+    """nginx as the reference reverse proxy: 1 worker, upstream keep-alive, /api/ stripped like
+    the gateway's base path. master_process=False runs one process (for valgrind)."""
+    master = "" if master_process else "master_process off; "
+    return f"""
+worker_processes 1; daemon off; {master}error_log /dev/null; pid {work}/nginx.pid;
+events {{ worker_connections 8192; }}
+http {{ access_log off; keepalive_requests 1000000;
+  upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; }}
+  server {{ listen 127.0.0.1:{port};
+    location /api/ {{ proxy_pass http://backend/; proxy_http_version 1.1;
+      proxy_set_header Connection ""; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; }} }} }}
+"""
 
 
 def build(work, backend_port, bin_dir):

@@ -12,7 +12,6 @@ import collections
 import glob
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -70,16 +69,9 @@ def gateway_command(gateway, port):
 
 
 def nginx_command(port, backend_port):
-    """nginx as a reverse proxy in the foreground, one process (no master), upstream keep-alive."""
+    """nginx proxying like run_proxy.py's reference, in one process (valgrind follows one)."""
     conf = f"{WORK}/proxy-{port}.conf"
-    bench_project.write(conf, f"""
-worker_processes 1; daemon off; master_process off; error_log /dev/null; pid {WORK}/proxy.pid;
-events {{ worker_connections 1024; }}
-http {{ access_log off; keepalive_requests 1000000;
-  upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; }}
-  server {{ listen 127.0.0.1:{port};
-    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }} }}
-""")
+    bench_project.write(conf, bench_project.nginx_proxy_conf(WORK, port, backend_port, master_process=False))
     return ["nginx", "-c", conf, "-p", WORK]
 
 
@@ -104,23 +96,12 @@ def measure(command, port, path, headers):
         dump = max(glob.glob(f"{out}.{p.pid}.*"), key=os.path.getmtime)
         return self_costs(dump)
     finally:
-        os.killpg(p.pid, signal.SIGTERM)
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(10)
+        bench_project.stop(p)
 
 
 def main():
     backend_port = bench_project.free_port()
-    bench_project.write(f"{WORK}/backend.conf", f"""
-worker_processes 1; daemon off; error_log /dev/null; pid {WORK}/backend.pid;
-events {{ worker_connections 1024; }}
-http {{ access_log off; keepalive_requests 1000000;
-  server {{ listen 127.0.0.1:{backend_port};
-    location / {{ default_type text/plain; return 200 "{'x' * 100}"; }} }} }}
-""")
+    bench_project.write(f"{WORK}/backend.conf", bench_project.backend_conf(WORK, backend_port, "x" * 100))
     backend = subprocess.Popen(["nginx", "-c", f"{WORK}/backend.conf", "-p", WORK],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -146,8 +127,7 @@ http {{ access_log off; keepalive_requests 1000000;
             for function, cost in sorted(costs.items(), key=lambda kv: -kv[1])[:TOP]:
                 print(f"  {cost / REQUESTS:8,.0f}  {100 * cost / total:4.1f}%  {function[:110]}")
     finally:
-        os.killpg(backend.pid, signal.SIGTERM)
-        backend.wait(10)
+        bench_project.stop(backend)
         subprocess.run(["rm", "-rf", WORK])
 
 

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -37,16 +36,6 @@ def start(args, **kw):
                          start_new_session=True, **kw)
     PROCS.append(p)
     return p
-
-
-def stop(p):
-    if p.poll() is None:
-        os.killpg(p.pid, signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(10)
 
 
 def wait_http(url, timeout=20, headers=None):
@@ -125,26 +114,12 @@ write = bench_project.write
 def main():
     results = {}
     backend_port = bench_project.free_port()
-    write(f"{WORK}/backend.conf", f"""
-worker_processes 1; daemon off; error_log /dev/null; pid {WORK}/backend.pid;
-events {{ worker_connections 4096; }}
-http {{ access_log off; keepalive_requests 1000000;
-  server {{ listen 127.0.0.1:{backend_port} reuseport;
-    location / {{ default_type text/plain; return 200 "{BODY}"; }} }} }}
-""")
+    write(f"{WORK}/backend.conf", bench_project.backend_conf(WORK, backend_port, BODY))
     backend = start(["taskset", "-c", "1", "nginx", "-c", f"{WORK}/backend.conf", "-p", WORK])
     wait_http(f"http://127.0.0.1:{backend_port}/")
 
     nginx_port = bench_project.free_port()
-    write(f"{WORK}/nginx.conf", f"""
-worker_processes 1; daemon off; error_log /dev/null; pid {WORK}/nginx.pid;
-events {{ worker_connections 8192; }}
-http {{ access_log off; keepalive_requests 1000000;
-  upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; }}
-  server {{ listen 127.0.0.1:{nginx_port};
-    location /api/ {{ proxy_pass http://backend/; proxy_http_version 1.1;
-      proxy_set_header Connection ""; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; }} }} }}
-""")
+    write(f"{WORK}/nginx.conf", bench_project.nginx_proxy_conf(WORK, nginx_port, backend_port))
     haproxy_port = bench_project.free_port()
     write(f"{WORK}/haproxy.cfg", f"""
 global
@@ -248,7 +223,7 @@ wrk.headers["Authorization"] = "Bearer {token}"
             print(f"round {round_index + 1}: {name}: {r['rps']:.0f} req/s p50 {r['p50']:.3f} ms "
                   f"p99 {r['p99']:.3f} ms non-2xx {r['errors']}", flush=True)
             if p:
-                stop(p)
+                bench_project.stop(p)
 
     # Memory: idle, and with 10,000 idle keep-alive connections.
     p, port = mgw(["--analytics.enabled=false"])
@@ -268,7 +243,7 @@ wrk.headers["Authorization"] = "Bearer {token}"
     rss_10k = rss_kib(p.pid) / 1024
     for s in sockets:
         s.close()
-    stop(p)
+    bench_project.stop(p)
 
     # Start to first served request with the Stripe bundle, and its build time.
     stripe_src = os.path.join(SHARED, "corpora/openapi-real-world/large/stripe-spec3-2022-04-12.json")
@@ -301,7 +276,7 @@ wrk.headers["Authorization"] = "Bearer {token}"
             except OSError:
                 time.sleep(0.001)
         starts.append((time.perf_counter() - t0) * 1000)
-        stop(p)
+        bench_project.stop(p)
 
     micro = subprocess.run([f"{BIN}/mgw_benchmarks", "--benchmark_repetitions=3",
                             "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.2",
@@ -314,7 +289,7 @@ wrk.headers["Authorization"] = "Bearer {token}"
     except (ValueError, KeyError):
         pass
 
-    stop(backend)
+    bench_project.stop(backend)
     report(results, idle_rss, rss_10k, builds, starts, micro_rows)
 
 
@@ -371,7 +346,7 @@ if __name__ == "__main__":
     finally:
         for p in PROCS:
             try:
-                stop(p)
+                bench_project.stop(p)
             except Exception:  # noqa: BLE001
                 pass
         shutil.rmtree(WORK, ignore_errors=True)
