@@ -312,10 +312,15 @@ std::string_view FirstValue(const Fields& fields, http::field name) {
   return {};
 }
 
-// Header names listed in Connection: are hop-by-hop too.
+// Header names listed in Connection: are hop-by-hop too. The usual first values ("keep-alive",
+// "close") name no other header: nothing is collected then.
 template <class Fields>
 std::vector<std::string> ConnectionTokens(const Fields& fields) {
   std::vector<std::string> out;
+  if (const auto first = FirstValue(fields, http::field::connection);
+      first.empty() || IEqualsName(first, "keep-alive") || IEqualsName(first, "close")) {
+    return out;
+  }
   for (const auto& field : fields) {
     if (field.name() != http::field::connection) {
       continue;
@@ -347,7 +352,22 @@ bool IsIdempotent(http::verb verb) {
   }
 }
 
-// Per-request state, for the response and the access log.
+// Beast's keep_alive() on the first Connection field: HTTP/1.1 unless "close", HTTP/1.0 only
+// with "keep-alive".
+bool KeepAlive(unsigned version, std::string_view connection) {
+  // The usual values decided without Beast's token-list walk (about 400 instructions).
+  if (IEqualsName(connection, "keep-alive")) {
+    return true;
+  }
+  if (IEqualsName(connection, "close")) {
+    return false;
+  }
+  if (version < 11) {
+    return connection.data() != nullptr && http::token_list{connection}.exists("keep-alive");
+  }
+  return connection.data() == nullptr || !http::token_list{connection}.exists("close");
+}
+
 // What the gateway reads from a request header, gathered in one pass over its fields: Beast's
 // lookups by name walk a tree with case-insensitive compares, and a request needed about a dozen.
 struct HeaderFacts {
@@ -364,40 +384,36 @@ struct HeaderFacts {
   bool transfer_encoding_not_chunked = false;
   bool framing_name_with_underscore = false;  // "Transfer_Encoding" / "Content_Length"
   bool preflight_method = false;              // Access-Control-Request-Method is present
+  bool keep_alive = false;  // what the client asked for (Connection and version), drain aside
 };
 
-template <class Fields>
-HeaderFacts ScanHeader(const Fields& header) {
+HeaderFacts ScanHeader(const RequestHeader& header) {
   HeaderFacts facts;
+  const auto keep_first = [](std::string_view& slot, std::string_view value) {
+    if (slot.data() == nullptr) {
+      slot = value;
+    }
+  };
   for (const auto& field : header) {
     const std::string_view name = field.name_string();
     const std::string_view value = field.value();
     facts.field_bytes += name.size() + value.size() + 4;
     switch (field.name()) {
       case http::field::connection:
-        if (facts.connection.data() == nullptr) {
-          facts.connection = value;
-        }
+        keep_first(facts.connection, value);
         break;
       case http::field::expect:
-        if (facts.expect.data() == nullptr) {
-          facts.expect = value;
-        }
+        keep_first(facts.expect, value);
         break;
       case http::field::host:
-        if (facts.host_count++ == 0) {
-          facts.host = value;
-        }
+        ++facts.host_count;
+        keep_first(facts.host, value);
         break;
       case http::field::origin:
-        if (facts.origin.data() == nullptr) {
-          facts.origin = value;
-        }
+        keep_first(facts.origin, value);
         break;
       case http::field::user_agent:
-        if (facts.user_agent.data() == nullptr) {
-          facts.user_agent = value;
-        }
+        keep_first(facts.user_agent, value);
         break;
       case http::field::content_length:
         ++facts.content_length_count;
@@ -411,9 +427,8 @@ HeaderFacts ScanHeader(const Fields& header) {
         facts.preflight_method = true;
         break;
       case http::field::unknown:
-        if (name.size() == 16 && facts.correlation_id.data() == nullptr &&
-            IEqualsName(name, "x-correlation-id")) {
-          facts.correlation_id = value;
+        if (name.size() == 16 && IEqualsName(name, "x-correlation-id")) {
+          keep_first(facts.correlation_id, value);
         }
         // "Transfer_Encoding" / "Content_Length": CGI-style backends (HTTP_TRANSFER_ENCODING)
         // read them as the framing headers and would frame the body differently.
@@ -429,23 +444,8 @@ HeaderFacts ScanHeader(const Fields& header) {
         break;
     }
   }
+  facts.keep_alive = KeepAlive(header.version(), facts.connection);
   return facts;
-}
-
-// Beast's keep_alive() on the first Connection field: HTTP/1.1 unless "close", HTTP/1.0 only
-// with "keep-alive".
-bool KeepAlive(unsigned version, std::string_view connection) {
-  // The usual values decided without Beast's token-list walk (about 400 instructions).
-  if (IEqualsName(connection, "keep-alive")) {
-    return true;
-  }
-  if (IEqualsName(connection, "close")) {
-    return false;
-  }
-  if (version < 11) {
-    return connection.data() != nullptr && http::token_list{connection}.exists("keep-alive");
-  }
-  return connection.data() == nullptr || !http::token_list{connection}.exists("close");
 }
 
 // Framing checks Beast's parser leaves to us (contract section 8): a Transfer-Encoding other than
@@ -476,6 +476,27 @@ std::string_view FramingProblem(const HeaderFacts& facts, unsigned version) {
   return {};
 }
 
+// The response fields the gateway sets itself (rate-limit and CORS headers); they replace any a
+// backend sent under the same names. At most six rate-limit fields and four CORS ones: a fixed
+// list, no allocation.
+class FieldList {
+ public:
+  using Field = std::pair<std::string_view, std::string_view>;
+  void emplace_back(std::string_view name, std::string_view value) {
+    if (size_ < fields_.size()) {  // always true: the callers add at most 6 + 4
+      fields_[size_++] = {name, value};
+    }
+  }
+  const Field* begin() const { return fields_.data(); }
+  const Field* end() const { return fields_.data() + size_; }
+  bool empty() const { return size_ == 0; }
+
+ private:
+  std::array<Field, 10> fields_{};
+  std::size_t size_ = 0;
+};
+
+// Per-request state, for the response and the access log.
 struct Exchange {
   IoDeadline* client = nullptr;  // the client connection's deadline (set before any handling)
   const HeaderFacts* facts = nullptr;  // of the request header (set before any handling)
@@ -491,8 +512,7 @@ struct Exchange {
   const ApiRoute* api_route = nullptr;
   const bundle::Api* api_model = nullptr;
   // RateLimit-* and Retry-After: names are string literals, values point into rate_text.
-  std::array<std::pair<std::string_view, std::string_view>, 6> extra_headers;
-  std::size_t extra_count = 0;
+  FieldList rate_fields;
   std::string rate_text;
   std::string subscription_tier;  // from authentication, for the subscription level
   std::string throttled_reason;   // level that rejected the request, for analytics
@@ -516,26 +536,8 @@ struct Exchange {
 // Message heads written by hand: one contiguous buffer per head, no per-field allocation, and
 // the body framed around the caller's bytes (gather writes, no copy).
 
-// The response fields the gateway sets itself (rate-limit and CORS headers); they replace any a
-// backend sent under the same names. At most six rate-limit fields and four CORS ones: a fixed
-// list, no allocation.
-class FieldList {
- public:
-  using Field = std::pair<std::string_view, std::string_view>;
-  void emplace_back(std::string_view name, std::string_view value) { fields_[size_++] = {name, value}; }
-  const Field* begin() const { return fields_.data(); }
-  const Field* end() const { return fields_.data() + size_; }
-  bool empty() const { return size_ == 0; }
-
- private:
-  std::array<Field, 10> fields_{};
-  std::size_t size_ = 0;
-};
-
 void CollectGatewayFields(const Exchange& exchange, FieldList& out) {
-  for (std::size_t i = 0; i < exchange.extra_count; ++i) {
-    out.emplace_back(exchange.extra_headers[i].first, exchange.extra_headers[i].second);
-  }
+  out = exchange.rate_fields;
   if (exchange.cors_origin.empty() || exchange.api_route == nullptr) {
     return;
   }
@@ -1014,12 +1016,7 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
   }
 
   // The upstream header fields, built once; the request line and Host are added per attempt.
-  // Only a Connection header naming more than keep-alive / close lists extra hop-by-hop headers.
-  std::vector<std::string> connection_tokens;
-  if (const auto connection = facts.connection;
-      !connection.empty() && !IEqualsName(connection, "keep-alive") && !IEqualsName(connection, "close")) {
-    connection_tokens = ConnectionTokens(request);
-  }
+  const std::vector<std::string> connection_tokens = ConnectionTokens(request);
   // Credentials the gateway validated stay with the gateway (auth.remove_auth_header).
   const bool remove_auth = config.auth.remove_auth_header && strip_credentials;
   const std::string& auth_header = exchange.api_model->auth_header.empty()
@@ -1351,11 +1348,7 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
     std::string& out_head = out_head_storage.text;
     out_head.reserve(512);
     AppendStatusLine(out_head, request.version(), status, response.reason());
-    std::vector<std::string> response_tokens;
-    if (const auto listed = FirstValue(response, http::field::connection);
-        !listed.empty() && !IEqualsName(listed, "keep-alive") && !IEqualsName(listed, "close")) {
-      response_tokens = ConnectionTokens(response);
-    }
+    const std::vector<std::string> response_tokens = ConnectionTokens(response);
     FieldList gateway_fields;
     CollectGatewayFields(exchange, gateway_fields);
     for (const auto& field : response) {
@@ -1380,8 +1373,7 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
     const bool no_body = request.method() == http::verb::head || status == 204 || status == 304 ||
                          (status >= 100 && status < 200);
     const auto length = response_parser.content_length();
-    bool client_keep_alive = KeepAlive(request.version(), facts.connection) &&
-                             !worker.shared.draining.load(std::memory_order_relaxed);
+    bool client_keep_alive = facts.keep_alive && !worker.shared.draining.load(std::memory_order_relaxed);
     BodyFraming out_framing = no_body ? BodyFraming::kNone : BodyFraming::kLength;
     if (length) {
       AppendNumberField(out_head, "Content-Length", *length);
@@ -1660,10 +1652,10 @@ void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>&
       "RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining",
       "X-RateLimit-Reset", "Retry-After"};
   const std::string_view stored = exchange.rate_text;
+  exchange.rate_fields = {};
   for (std::size_t i = 0; i < count; ++i) {
-    exchange.extra_headers[i] = {kNames[i], stored.substr(spans[i].first, spans[i].second)};
+    exchange.rate_fields.emplace_back(kNames[i], stored.substr(spans[i].first, spans[i].second));
   }
-  exchange.extra_count = count;
 }
 
 std::int64_t NowMs() {
@@ -1672,15 +1664,20 @@ std::int64_t NowMs() {
       .count();
 }
 
-// Records a rejection for the event, the metrics and the access log; returns its fault code.
-int MarkThrottled(Worker& worker, Exchange& exchange, const std::vector<ratelimit::Check>& checks,
-                  const ratelimit::Decision& decision) {
+// The 429 for a rejected decision, recorded for the event, the metrics and the access log;
+// returns whether the connection stays open.
+template <class Stream>
+Awaitable<bool> SendThrottled(Worker& worker, Stream& stream, Exchange& exchange,
+                              const std::vector<ratelimit::Check>& checks,
+                              const ratelimit::Decision& decision, bool keep_alive, unsigned version) {
   const auto& rejected = checks[decision.rejected];
   exchange.throttled_reason = std::string(ratelimit::LevelName(rejected.level));
   exchange.throttled_level = static_cast<int>(rejected.level);
   exchange.event_type = "throttle";
   worker.metrics->Throttled(exchange.metric_slot, exchange.throttled_level);
-  return ratelimit::FaultCode(rejected.level);
+  co_return co_await SendFault(stream, worker.shared, exchange, http::status::too_many_requests,
+                               ratelimit::FaultCode(rejected.level), "Message throttled out",
+                               "You have exceeded your quota", keep_alive, version);
 }
 
 // Rate limiting with the shared store, or with an undefined policy to report (the local, fully
@@ -1721,10 +1718,7 @@ Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchang
   if (decision.allowed) {
     co_return kContinue;
   }
-  const bool keep = co_await SendFault(stream, shared, exchange, http::status::too_many_requests,
-                                       MarkThrottled(worker, exchange, checks, decision),
-                                       "Message throttled out", "You have exceeded your quota",
-                                       keep_alive, version);
+  const bool keep = co_await SendThrottled(worker, stream, exchange, checks, decision, keep_alive, version);
   co_return keep ? kAnsweredKeep : kAnsweredClose;
 }
 
@@ -1738,7 +1732,7 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
   auto& request = parser.get();
   const unsigned version = request.version();
   const HeaderFacts& facts = *exchange.facts;
-  bool keep_alive = KeepAlive(version, facts.connection);
+  bool keep_alive = facts.keep_alive;
   exchange.method = std::string(request.method_string());
   exchange.user_agent = std::string(facts.user_agent.substr(0, 256));
 
@@ -1921,10 +1915,8 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
       const ratelimit::Decision decision = ratelimit::DecideLocal(*shared.counters, rate.checks, NowMs());
       SetRateLimitFields(exchange, rate.checks, decision);
       if (!decision.allowed) {
-        const bool keep = co_await SendFault(stream, shared, exchange, http::status::too_many_requests,
-                                             MarkThrottled(worker, exchange, rate.checks, decision),
-                                             "Message throttled out", "You have exceeded your quota",
-                                             keep_alive, version);
+        const bool keep =
+            co_await SendThrottled(worker, stream, exchange, rate.checks, decision, keep_alive, version);
         co_return co_await finish_local(keep);
       }
     } else if (const int answered = co_await ApplyRateLimits(worker, stream, exchange, std::move(rate),
