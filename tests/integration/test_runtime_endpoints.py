@@ -2,6 +2,7 @@
 backends, retries, the circuit breaker and backend Basic auth, through the real gateway."""
 import base64
 import json
+import socket
 import time
 import unittest
 
@@ -20,6 +21,12 @@ class EndpointsTest(mgwtest.SharedGatewayTestCase):
     def setUpClass(cls):
         cls.other = mgwtest.Backend("b2")
         cls.addClassCleanup(cls.other.stop)
+        # A TLS backend that never answers: the kernel completes the TCP handshake from the
+        # listen backlog, and nothing ever speaks TLS on it.
+        cls.silent = socket.socket()
+        cls.silent.bind(("127.0.0.1", 0))
+        cls.silent.listen(16)
+        cls.addClassCleanup(cls.silent.close)
         super().setUpClass()
 
     def setUp(self):
@@ -44,6 +51,9 @@ class EndpointsTest(mgwtest.SharedGatewayTestCase):
             "dead": openapi("Dead", "/dead", any_path, production=dead_url()),
             "slow": openapi("Slow", "/slow", any_path, production={
                 "urls": [b1.url()], "advanceEndpointConfig": {"timeoutInMillis": 300}}),
+            "silenttls": openapi("SilentTls", "/silenttls", any_path, production={
+                "urls": ["https://127.0.0.1:%d" % cls.silent.getsockname()[1]],
+                "advanceEndpointConfig": {"timeoutInMillis": 300}}),
             "retry": openapi("Retry", "/retry", any_path, production={
                 "urls": [b1.url()],
                 "advanceEndpointConfig": {"retryConfig": {"count": 2, "statusCodes": [503]}}}),
@@ -117,6 +127,15 @@ class EndpointsTest(mgwtest.SharedGatewayTestCase):
         self.assertEqual(headers["content-type"], "application/json")
         self.assertFault(status, body, 101504, "Runtime Error")
         self.assertLess(elapsed, 3.5)  # 300 ms configured; the backend would take 4 s
+
+    def test_tls_handshake_that_never_finishes_is_504(self):
+        # The endpoint timeout covers the connect and the TLS handshake together.
+        started = time.monotonic()
+        status, _, body = self.get("/silenttls/x")
+        elapsed = time.monotonic() - started
+        self.assertEqual(status, 504, body)
+        self.assertFault(status, body, 101504, "Runtime Error")
+        self.assertLess(elapsed, 5)  # 300 ms configured; without a deadline it would hang
 
     def test_backend_closing_without_answer_is_502(self):
         status, _, body = self.get("/fo/x", headers={"X-Backend-Close": "1"})
