@@ -293,6 +293,20 @@ wrk.headers["Authorization"] = "Bearer {token}"
     report(results, idle_rss, rss_10k, builds, starts, micro_rows)
 
 
+def build_kind():
+    """How the measured mgw was compiled, from its CMake cache (scripts/build.sh)."""
+    cache = os.path.join(os.path.dirname(BIN), "CMakeCache.txt")
+    settings = {}
+    with open(cache) as f:
+        for line in f:
+            name, _, value = line.strip().partition("=")
+            settings[name.split(":")[0]] = value
+    kind = settings.get("CMAKE_BUILD_TYPE", "?")
+    if settings.get("MGW_PGO") == "use":
+        return f"{kind}, -O2, profile-guided (trained by scripts/pgo-train.py)"
+    return f"{kind}, -O2, without PGO"
+
+
 def report(results, idle_rss, rss_10k, builds, starts, micro_rows):
     def med(name, key):
         return statistics.median(r[key] for r in results[name])
@@ -305,6 +319,7 @@ def report(results, idle_rss, rss_10k, builds, starts, micro_rows):
              f"proxies pinned to CPU 0, wrk (1 thread, {CONNECTIONS} connections) to CPU 1; "
              f"{ROUNDS} rounds of {DURATION} s per target in alternating order, medians shown.",
              "Backend: nginx returning a fixed 100-byte body. Command: `bash benchmarks/run.sh`.",
+             f"mgw build: {build_kind()}; nginx and haproxy: Debian 12's packages.",
              f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
              "| target | req/s | vs nginx | p50 ms | p99 ms | p99 vs nginx | CPU s / 10k req | peak RSS MiB | non-2xx |",
              "|---|---|---|---|---|---|---|---|---|"]
