@@ -5,12 +5,14 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/log.h"
+
 namespace mgw::analytics {
 namespace {
 
 // Length of the valid UTF-8 sequence at text[i] (RFC 3629: no overlongs, no surrogates, nothing
 // past U+10FFFF), or 0 when the bytes there are not one.
-std::size_t Utf8SequenceAt(const std::string& text, std::size_t i) {
+std::size_t Utf8SequenceAt(std::string_view text, std::size_t i) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
   const unsigned char c = byte(i);
   if (c < 0x80) {
@@ -58,7 +60,7 @@ constexpr std::array<bool, 256> kNeedsCare = [] {
 }();
 
 // The quotes and every byte escaped as \u00XX, or "null" for an empty one.
-constexpr std::size_t StringBound(const std::string& text) { return 6 * text.size() + 4; }
+constexpr std::size_t StringBound(std::string_view text) { return 6 * text.size() + 4; }
 constexpr std::size_t kNumberBound = 24;   // a 64-bit integer, or "null"
 constexpr std::size_t kDecimalBound = 64;  // AppendDecimal's buffer
 
@@ -90,7 +92,7 @@ bool EightPlainBytes(const char* data) {
   return flags == 0;
 }
 
-char* PutString(char* p, const std::string& text) {
+char* PutString(char* p, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   *p++ = '"';
   const char* data = text.data();
@@ -155,7 +157,7 @@ char* PutString(char* p, const std::string& text) {
   return p;
 }
 
-char* PutTextOrNull(char* p, const std::string& text) {
+char* PutTextOrNull(char* p, std::string_view text) {
   return text.empty() ? Put(p, "null") : PutString(p, text);
 }
 
@@ -209,7 +211,7 @@ void AppendJsonLine(const Event& e, std::string& out) {
   // stores and copies, then the string is cut to what was written: no append per piece.
   constexpr std::size_t kKeysBound = 512;  // the keys and punctuation below: 375 bytes
   const std::size_t bound = kKeysBound + 6 * kNumberBound + 2 * kDecimalBound +
-                            StringBound(e.event_type) + StringBound(e.request_time) +
+                            StringBound(e.event_type) + base::kRfc3339MaxBytes + 2 +
                             StringBound(e.correlation_id) + StringBound(e.api_name) +
                             StringBound(e.api_version) + StringBound(e.api_context) +
                             StringBound(e.api_resource_template) + StringBound(e.http_method) +
@@ -224,7 +226,9 @@ void AppendJsonLine(const Event& e, std::string& out) {
   p = Put(p, "{\"eventType\":");
   p = PutString(p, e.event_type);
   p = Put(p, ",\"requestTime\":");
-  p = PutString(p, e.request_time);
+  *p++ = '"';
+  p = base::WriteRfc3339(p, e.request_time);
+  *p++ = '"';
   p = Put(p, ",\"correlationId\":");
   p = PutString(p, e.correlation_id);
   p = Put(p, ",\"apiName\":");

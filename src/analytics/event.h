@@ -2,19 +2,24 @@
 // names, serialised as one JSON object per line.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace mgw::analytics {
 
+// The views point at string literals or into the gateway's immutable configuration, which outlives
+// the analytics writer: copying them per request cost an allocation each (freed on the writer's
+// thread).
 struct Event {
-  std::string event_type;  // response | fault | throttle | auth_failure
-  std::string request_time;  // RFC 3339 with milliseconds, UTC
+  std::string_view event_type;  // response | fault | throttle | auth_failure
+  std::chrono::system_clock::time_point request_time;  // written as RFC 3339 with ms, UTC
   std::string correlation_id;
-  std::string api_name;
-  std::string api_version;
-  std::string api_context;
-  std::string api_resource_template;
+  std::string_view api_name;
+  std::string_view api_version;
+  std::string_view api_context;
+  std::string_view api_resource_template;
   std::string http_method;
   std::string application_id;
   std::string application_name;
@@ -30,7 +35,7 @@ struct Event {
   std::uint64_t response_size = 0;
   int error_code = 0;  // fault code of a gateway-made answer, 0 = none
   std::string throttled_out_reason;
-  std::string destination;  // backend URL, "" when none
+  std::string_view destination;  // backend URL, "" when none
 };
 
 // The event as one JSON line (with the trailing newline).

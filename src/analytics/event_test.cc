@@ -1,5 +1,6 @@
 #include "analytics/event.h"
 
+#include <chrono>
 #include <limits>
 #include <string>
 #include <vector>
@@ -13,7 +14,7 @@ namespace {
 Event FullEvent() {
   Event e;
   e.event_type = "response";
-  e.request_time = "2026-11-30T13:37:44.123Z";
+  e.request_time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1796045864123));  // 2026-11-30T13:37:44.123Z
   e.correlation_id = "3f0c9a52-1b7e-4c1e-9d8e-0c7f2b9b6a11";
   e.api_name = "Petstore";
   e.api_version = "1.0.5";
@@ -94,7 +95,7 @@ TEST(AnalyticsEvent, CarriesEveryValue) {
 TEST(AnalyticsEvent, AbsentValuesAreNullNotEmptyOrZero) {
   Event e;
   e.event_type = "fault";
-  e.request_time = "2026-11-30T13:37:44.123Z";
+  e.request_time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1796045864123));  // 2026-11-30T13:37:44.123Z
   e.correlation_id = "c";
   e.http_method = "GET";
   e.end_user_ip = "127.0.0.1";
@@ -119,7 +120,7 @@ TEST(AnalyticsEvent, ThrottleAndFaultFields) {
   e.target_response_code = 0;
   e.error_code = 900803;
   e.throttled_out_reason = "application";
-  e.destination.clear();
+  e.destination = {};
   const auto o = Parse(ToJsonLine(e));
   EXPECT_EQ(o.at("eventType").as_string(), "throttle");
   EXPECT_EQ(o.at("errorCode").as_int64(), 900803);
@@ -149,10 +150,14 @@ TEST(AnalyticsEvent, EscapesQuotesBackslashesAndControlCharacters) {
 TEST(AnalyticsEvent, WorstCaseEscapingFitsAndAppendsAfterExistingText) {
   Event e;
   const std::string control(300, '\x01');
-  for (std::string* text : {&e.event_type, &e.request_time, &e.correlation_id, &e.http_method,
-                            &e.end_user_ip, &e.user_agent, &e.api_name, &e.destination}) {
+  for (std::string* text : {&e.correlation_id, &e.http_method, &e.end_user_ip, &e.user_agent}) {
     *text = control;
   }
+  for (std::string_view* text : {&e.event_type, &e.api_name, &e.destination}) {
+    *text = control;
+  }
+  // The latest time the clock can hold (in 2262).
+  e.request_time = std::chrono::system_clock::time_point::max();
   e.proxy_response_code = std::numeric_limits<int>::min();
   e.request_size = std::numeric_limits<std::uint64_t>::max();
   e.response_size = std::numeric_limits<std::uint64_t>::max();

@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 Event Numbered(std::uint64_t n) {
   Event e;
   e.event_type = "response";
-  e.request_time = "2026-11-30T13:37:44.123Z";
+  e.request_time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1796045864123));  // 2026-11-30T13:37:44.123Z
   e.correlation_id = "id-" + std::to_string(n);
   e.api_name = "Petstore";
   e.api_version = "1.0";

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <string>
 
@@ -40,7 +41,7 @@ bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed) && level != LogLevel::kOff;
 }
 
-std::string FormatRfc3339(std::chrono::system_clock::time_point time) {
+char* WriteRfc3339(char* out, std::chrono::system_clock::time_point time) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
   const std::int64_t seconds = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
   const int millis = static_cast<int>(ms - seconds * 1000);
@@ -55,13 +56,19 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point time) {
     cached_size = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
     cached_seconds = seconds;
   }
-  const char tail[] = {'.', static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
-                       static_cast<char>('0' + millis % 10), 'Z'};
-  std::string out;
-  out.reserve(cached_size + sizeof tail);
-  out.append(cached, cached_size);
-  out.append(tail, sizeof tail);
+  std::memcpy(out, cached, cached_size);
+  out += cached_size;
+  *out++ = '.';
+  *out++ = static_cast<char>('0' + millis / 100);
+  *out++ = static_cast<char>('0' + millis / 10 % 10);
+  *out++ = static_cast<char>('0' + millis % 10);
+  *out++ = 'Z';
   return out;
+}
+
+std::string FormatRfc3339(std::chrono::system_clock::time_point time) {
+  char text[32];
+  return std::string(text, static_cast<std::size_t>(WriteRfc3339(text, time) - text));
 }
 
 std::string NowRfc3339() { return FormatRfc3339(std::chrono::system_clock::now()); }

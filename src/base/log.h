@@ -28,5 +28,9 @@ std::string NowRfc3339();
 
 // `time` as RFC 3339 UTC with milliseconds (the date part is formatted once per second per thread).
 std::string FormatRfc3339(std::chrono::system_clock::time_point time);
+// The same written at `out` (24 bytes for years 1000-9999, never more than kRfc3339MaxBytes);
+// returns the end.
+inline constexpr std::size_t kRfc3339MaxBytes = 40;
+char* WriteRfc3339(char* out, std::chrono::system_clock::time_point time);
 
 }  // namespace mgw::base

@@ -519,7 +519,7 @@ struct Exchange {
   int throttled_level = -1;
   // For metrics and the analytics event.
   int metric_slot = 0;
-  std::string event_type;          // set for auth_failure / throttle; else derived
+  std::string_view event_type;     // a literal, set for auth_failure / throttle; else derived
   int error_code = 0;              // fault code of a gateway-made answer
   int target_status = 0;           // backend status, 0 = backend not called
   double backend_ms = -1;
@@ -2003,7 +2003,7 @@ void FinishExchange(Worker& worker, Exchange& exchange, const std::string& peer_
     event.event_type = !exchange.event_type.empty() ? exchange.event_type
                        : exchange.error_code != 0   ? "fault"
                                                     : "response";
-    event.request_time = base::FormatRfc3339(exchange.request_time);
+    event.request_time = exchange.request_time;
     event.correlation_id = std::move(exchange.correlation_id);
     if (exchange.api_model != nullptr) {
       event.api_name = exchange.api_model->title;
@@ -2030,7 +2030,7 @@ void FinishExchange(Worker& worker, Exchange& exchange, const std::string& peer_
     event.response_size = exchange.bytes_sent;
     event.error_code = exchange.error_code;
     event.throttled_out_reason = std::move(exchange.throttled_reason);
-    event.destination.assign(exchange.destination);
+    event.destination = exchange.destination;
   });
 }
 
