@@ -93,11 +93,11 @@ Decision DecideLocal(CounterTable& table, const std::vector<Check>& checks, std:
     const Limit& limit = *check.limit;
     if (limit.burst > 0) {
       const Limit burst{limit.burst, 1, true, 0};
-      if (!table.TryAcquire(check.key + "#burst", burst, now_ms, decision.states[acquired])) {
+      if (!table.TryAcquire(std::string(check.key) + "#burst", burst, now_ms, decision.states[acquired])) {
         break;
       }
       if (!table.TryAcquire(check.key, limit, now_ms, decision.states[acquired])) {
-        table.Release(check.key + "#burst", burst, now_ms);
+        table.Release(std::string(check.key) + "#burst", burst, now_ms);
         break;
       }
     } else if (!table.TryAcquire(check.key, limit, now_ms, decision.states[acquired])) {
@@ -112,7 +112,7 @@ Decision DecideLocal(CounterTable& table, const std::vector<Check>& checks, std:
       const Limit& limit = *checks[i].limit;
       table.Release(checks[i].key, limit, now_ms);
       if (limit.burst > 0) {
-        table.Release(checks[i].key + "#burst", Limit{limit.burst, 1, true, 0}, now_ms);
+        table.Release(std::string(checks[i].key) + "#burst", Limit{limit.burst, 1, true, 0}, now_ms);
       }
       if (!decision.states[i].over_quota) {  // a count past the limit stays past it
         decision.states[i].remaining += 1;

@@ -27,7 +27,7 @@ struct Check {
   Level level;
   std::string_view tier;  // the policy name, from the configuration or the request's principal
   const Limit* limit = nullptr;  // never null for a check that counts
-  std::string key;
+  std::string_view key;  // the counter's key: its bytes must outlive the decision
 };
 
 struct Decision {

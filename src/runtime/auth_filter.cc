@@ -1,6 +1,7 @@
 #include "runtime/auth_filter.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 
@@ -32,6 +33,12 @@ std::string_view Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
+}
+
+bool IEqualsAscii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 bool Contains(const std::vector<std::string>& list, std::string_view value) {
@@ -502,28 +509,66 @@ Awaitable<AuthDecision> Authenticator::Authenticate(AuthWorkerState& state,
     }
   }
 
+  co_return Authorize(std::move(principal), api, resource);
+}
+
+AuthDecision Authenticator::Authorize(std::shared_ptr<const Principal> principal,
+                                      const bundle::Api& api, const bundle::Resource& resource) {
+  const auto& security = resource.security;
+  AuthDecision decision;
   // Authorization: any one of the resource's scopes (API keys carry no scopes, as in WSO2).
   if (principal->auth_type != "api_key" && !security.scopes.empty()) {
     const bool granted = std::any_of(security.scopes.begin(), security.scopes.end(),
                                      [&](const std::string& s) { return Contains(principal->scopes, s); });
     if (!granted) {
-      co_return deny(403, 900910,
-                     "The access token does not allow you to access the requested resource",
-                     "The access token does not allow you to access the requested resource", false);
+      decision.status = 403;
+      decision.code = 900910;
+      decision.message = "The access token does not allow you to access the requested resource";
+      decision.description = decision.message;
+      return decision;
     }
   }
   const security::Subscription* subscription = principal->FindSubscription(api.title, api.version);
   if (principal->validate_subscriptions && subscription == nullptr) {
-    co_return deny(403, 900908, "Resource forbidden",
-                   "Resource forbidden. The application is not subscribed to " + api.title + " " +
-                       api.version,
-                   false);
+    decision.status = 403;
+    decision.code = 900908;
+    decision.message = "Resource forbidden";
+    decision.description =
+        "Resource forbidden. The application is not subscribed to " + api.title + " " + api.version;
+    return decision;
   }
   decision.allowed = true;
   decision.subscription_tier =
       subscription != nullptr && !subscription->tier.empty() ? subscription->tier : "Default";
   decision.principal = std::move(principal);
-  co_return decision;
+  return decision;
+}
+
+std::optional<AuthDecision> Authenticator::AuthenticateCached(AuthWorkerState& state,
+                                                              const bundle::Api& api,
+                                                              const bundle::Resource& resource,
+                                                              const AuthInput& input) const {
+  // Exactly the case Authenticate resolves from the JWT cache: one credential, no API key,
+  // scheme Bearer (any case), a JWT-shaped token that is cached under the current keys.
+  if (input.credentials.size() != 1 || !input.api_keys.empty() ||
+      !Contains(resource.security.types, "oauth2")) {
+    return std::nullopt;
+  }
+  const std::string_view value = Trim(input.credentials.front());
+  const auto space = value.find(' ');
+  if (space != 6 || !IEqualsAscii(value.substr(0, 6), "bearer")) {
+    return std::nullopt;
+  }
+  const std::string_view token = Trim(value.substr(space + 1));
+  if (token.empty() || !security::SplitCompact(token) ||
+      jwt_->KeyGeneration() != state.jwt_key_generation) {
+    return std::nullopt;
+  }
+  auto principal = state.jwt.Find(token, Now(), auth_.clock_skew_s);
+  if (!principal) {
+    return std::nullopt;
+  }
+  return Authorize(std::move(principal), api, resource);
 }
 
 }  // namespace mgw::runtime

@@ -99,7 +99,7 @@ std::string ScriptError(const char* text) {
   return out;
 }
 
-std::string CounterKey(const std::string& key, bool burst, std::int64_t window) {
+std::string CounterKey(std::string_view key, bool burst, std::int64_t window) {
   std::string out = "mgw:";
   out += key;
   out += burst ? "#burst:" : ":";

@@ -1540,23 +1540,27 @@ constexpr int kAnsweredKeep = 1;
 // kContinue; otherwise answers (429, or 500/900809 for an undefined policy) and says whether the
 // connection may be kept.
 // The rate-limit levels that apply to a request, or the named tier that is not defined.
+// Filled in place and never moved: the checks' keys are views of the configuration or of
+// `composed` (a key made for this request), whose bytes, short or not, stay where they are.
 struct RateChecks {
+  RateChecks() = default;
+  RateChecks(const RateChecks&) = delete;
+  RateChecks& operator=(const RateChecks&) = delete;
   std::vector<ratelimit::Check> checks;
   std::string missing;
+  std::array<std::string, 2> composed;  // the subscription and application keys
   bool None() const { return checks.empty() && missing.empty(); }
 };
 
-RateChecks CollectRateChecks(const Shared& shared, const Exchange& exchange,
-                             const RequestHeader& request, const ApiRoute& api,
-                             const ResourceRoute& route,
-                             const std::shared_ptr<const security::Principal>& principal,
-                             const std::string& peer_ip) {
+void CollectRateChecks(const Shared& shared, const Exchange& exchange, const RequestHeader& request,
+                       const ApiRoute& api, const ResourceRoute& route,
+                       const std::shared_ptr<const security::Principal>& principal,
+                       const std::string& peer_ip, RateChecks& out) {
   const auto& policies = *shared.policies;
-  RateChecks out;
   auto& checks = out.checks;
   auto& missing = out.missing;
   auto add = [&](ratelimit::Level level, std::string_view tier, const ratelimit::Limit* limit,
-                 bool found, bool implicit, std::string key) {
+                 bool found, bool implicit, std::string_view key) {
     if (!found) {
       if (!implicit) {
         missing = std::string(tier);
@@ -1567,8 +1571,18 @@ RateChecks CollectRateChecks(const Shared& shared, const Exchange& exchange,
       if (checks.empty()) {
         checks.reserve(4);  // four levels at most; nothing allocated when no level applies
       }
-      checks.push_back({level, tier, limit, std::move(key)});
+      checks.push_back({level, tier, limit, key});
     }
+  };
+  // Builds the key into out.composed[slot] only for a level that has a limit.
+  auto compose = [&out](std::size_t slot, bool needed, std::string_view a, std::string_view b) {
+    if (!needed) {
+      return std::string_view();
+    }
+    std::string& key = out.composed[slot];
+    key.reserve(a.size() + 1 + b.size());
+    key.append(a).append(1, ':').append(b);
+    return std::string_view(key);
   };
   bool found = true;
   const auto* api_limit = policies.Resource(api.api->throttling_tier, found);
@@ -1580,20 +1594,18 @@ RateChecks CollectRateChecks(const Shared& shared, const Exchange& exchange,
   // Keys are built only for levels that have a limit.
   if (!authenticated) {
     const auto* limit = policies.Subscription("Unauthenticated", found);
+    const bool needed = found && limit != nullptr;
     add(ratelimit::Level::kSubscription, "Unauthenticated", limit, found, true,
-        found && limit != nullptr ? ClientIp(shared, request, peer_ip) + ":" + api.rate_key
-                                  : std::string());
+        compose(0, needed, needed ? ClientIp(shared, request, peer_ip) : std::string(), api.rate_key));
   } else {
     const std::string& tier = exchange.subscription_tier;
     const auto* limit = policies.Subscription(tier, found);
     add(ratelimit::Level::kSubscription, tier, limit, found, tier == "Default",
-        found && limit != nullptr ? principal->application_id + ":" + api.rate_key : std::string());
+        compose(0, found && limit != nullptr, principal->application_id, api.rate_key));
     const auto* app_limit = policies.Application(principal->application_tier, found);
     add(ratelimit::Level::kApplication, principal->application_tier, app_limit, found, false,
-        found && app_limit != nullptr ? principal->application_id + ":" + principal->user
-                                      : std::string());
+        compose(1, found && app_limit != nullptr, principal->application_id, principal->user));
   }
-  return out;
 }
 
 // Counts the request against `rate` (not None()); answers 429 / 500 itself.
@@ -1684,7 +1696,7 @@ Awaitable<bool> SendThrottled(Worker& worker, Stream& stream, Exchange& exchange
 // defined case is decided in HandleRequest without a coroutine of its own).
 template <class Stream>
 Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchange,
-                                     RateChecks rate, bool keep_alive, unsigned version) {
+                                     const RateChecks& rate, bool keep_alive, unsigned version) {
   const Shared& shared = worker.shared;
   const auto& checks = rate.checks;
   const auto& missing = rate.missing;
@@ -1876,8 +1888,16 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     for (const auto& value : query_keys) {
       input.api_keys.push_back(value);
     }
-    const AuthDecision decision = co_await shared.authenticator->Authenticate(
-        worker.auth, worker, *api_route->api, resource, input);
+    // A cached token is decided without a coroutine frame; anything else is awaited.
+    std::optional<AuthDecision> cached =
+        shared.authenticator->AuthenticateCached(worker.auth, *api_route->api, resource, input);
+    AuthDecision decision;
+    if (cached) {
+      decision = std::move(*cached);
+    } else {
+      decision = co_await shared.authenticator->Authenticate(worker.auth, worker, *api_route->api,
+                                                             resource, input);
+    }
     if (!decision.allowed) {
       exchange.event_type = "auth_failure";
       worker.metrics->AuthFailure(ReasonForCode(decision.code));
@@ -1909,8 +1929,9 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
   }
 
   // Rate limiting (contract section 6).
-  if (RateChecks rate = CollectRateChecks(shared, exchange, request, *api_route, route, principal, peer_ip);
-      !rate.None()) {
+  RateChecks rate;
+  CollectRateChecks(shared, exchange, request, *api_route, route, principal, peer_ip, rate);
+  if (!rate.None()) {
     if (!worker.redis && rate.missing.empty()) {
       const ratelimit::Decision decision = ratelimit::DecideLocal(*shared.counters, rate.checks, NowMs());
       SetRateLimitFields(exchange, rate.checks, decision);
@@ -1919,7 +1940,7 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
             co_await SendThrottled(worker, stream, exchange, rate.checks, decision, keep_alive, version);
         co_return co_await finish_local(keep);
       }
-    } else if (const int answered = co_await ApplyRateLimits(worker, stream, exchange, std::move(rate),
+    } else if (const int answered = co_await ApplyRateLimits(worker, stream, exchange, rate,
                                                              keep_alive, version);
                answered != kContinue) {
       co_return co_await finish_local(answered == kAnsweredKeep);

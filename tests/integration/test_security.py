@@ -633,6 +633,38 @@ keys_file = "api_keys.txt"
                 self.assertFault("/secured/scoped", bearer(self.token_a(scope=scope)), 403, 900910, message)
         self.assertEqual(self.backend.request_count(), 5)
 
+    def test_a_cached_token_still_gets_each_resources_checks(self):
+        """After its first use a token is decided from the worker's cache, without a coroutine; every
+        later request on the connection (one worker, one cache) still gets the checks of the
+        resource it asks for: scopes, subscriptions, the security types the API allows."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=10)
+        self.addCleanup(connection.close)
+
+        def fault_or_status(path, token, scheme="Bearer"):
+            connection.request("GET", path, headers={"Authorization": f"{scheme} {token}"})
+            response = connection.getresponse()
+            body = response.read()
+            if response.status == 200:
+                return 200
+            fault = json.loads(body)["fault"]
+            return response.status, fault["code"]
+
+        token = self.token_a(scope="read")
+        for scheme in ("Bearer", "bearer", "BEARER", "Bearer", "Bearer"):
+            self.assertEqual(fault_or_status("/secured/ping", token, scheme), 200, scheme)
+        self.assertEqual(fault_or_status("/secured/scoped", token), 200)
+        self.assertEqual(fault_or_status("/secured/admin", token), (403, 900910))
+        self.assertEqual(fault_or_status("/basiconly/ping", token), (401, 900917))
+        self.assertEqual(fault_or_status("/secured/ping", token, "Basic"), (401, 900917))
+        self.assertEqual(fault_or_status("/secured/ping", token), 200)
+
+        subscribed = [{"name": "Orders", "version": "1.0", "subscriptionTier": "Gold"}]
+        token_b = self.token_b(scp="read", subscribedAPIs=subscribed)
+        for _ in range(3):
+            self.assertEqual(fault_or_status("/orders/list", token_b), 200)
+        self.assertEqual(fault_or_status("/secured/scoped", token_b), (403, 900908))
+        self.assertEqual(fault_or_status("/orders/list", token_b), 200)
+
     def test_claims_renaming(self):
         # Issuer B renames scp -> scope.
         subscribed = [{"name": "Secured", "version": "1.0", "subscriptionTier": "Gold"}]
