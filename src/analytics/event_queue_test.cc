@@ -125,6 +125,36 @@ TEST(AnalyticsEventQueue, AFullQueueDropsAndCountsWithoutBlocking) {
   EXPECT_EQ(queue.Dropped(), 10u);
 }
 
+// A large queue takes memory a chunk (capacity / 64 slots) at a time and gives each back once
+// drained past its end; a chunk still holding the previous lap's events is not re-entered.
+TEST(AnalyticsEventQueue, TakesAndGivesBackMemoryByChunk) {
+  EventQueue queue(1024);
+  const std::size_t chunk = queue.ChunkSlots();
+  ASSERT_EQ(chunk, 16u);
+  EXPECT_EQ(queue.ChunksHeld(), 0u) << "a queue nothing was pushed to holds no memory";
+  std::size_t accepted = 0;
+  while (queue.Push(Numbered(accepted))) {
+    ++accepted;
+  }
+  EXPECT_EQ(accepted, 1024u) << "the first lap has every slot";
+  EXPECT_EQ(queue.ChunksHeld(), 64u);
+  std::vector<Event> out;
+  ASSERT_EQ(Take(queue, out, chunk - 1), chunk - 1);
+  EXPECT_FALSE(queue.Push(Numbered(9999))) << "chunk 0 still holds an event of the first lap";
+  EXPECT_EQ(queue.ChunksHeld(), 64u);
+  ASSERT_EQ(Take(queue, out, 1), 1u);
+  EXPECT_EQ(queue.ChunksHeld(), 63u) << "drained past its end, chunk 0 is given back";
+  EXPECT_TRUE(queue.Push(Numbered(accepted)));
+  EXPECT_EQ(queue.ChunksHeld(), 64u);
+  ASSERT_EQ(Take(queue, out, 2000), 1024u - chunk + 1);
+  EXPECT_EQ(queue.ChunksHeld(), 1u) << "idle: only the chunk the writer stopped in";
+  ASSERT_EQ(out.size(), 1025u);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    ASSERT_EQ(out[i].request_size, i) << "in push order across chunks and laps";
+  }
+  EXPECT_EQ(queue.Dropped(), 2u);
+}
+
 TEST(AnalyticsEventQueue, WrapsAroundManyTimes) {
   EventQueue queue(4);
   std::vector<Event> out;
