@@ -347,7 +347,7 @@ def report(results, idle_rss, rss_10k, builds, starts, micro_rows, idle_rss_anal
               f"p99 {med(plain_name, 'p99') / med(nginx, 'p99'):.2f}x (target <= 1.2x).", "",
               "| memory and start-up | value | target |", "|---|---|---|",
               f"| gateway RSS idle (analytics off) | {idle_rss:.1f} MiB | < 20 MiB |",
-              f"| gateway RSS idle, analytics on (its 65,536-event queue per worker) | {idle_rss_analytics:.1f} MiB | — |",
+              f"| gateway RSS idle, analytics on | {idle_rss_analytics:.1f} MiB | — |",
               f"| gateway RSS with 10,000 idle keep-alive connections | {rss_10k:.1f} MiB (+{rss_10k - idle_rss:.1f}) | < +100 MiB |",
               f"| start to first served request, Stripe bundle (median of 5) | {statistics.median(starts):.1f} ms | < 100 ms |",
               f"| `mgw build` of the Stripe project (median of 3) | {statistics.median(builds):.2f} s | < 2 s |", ""]
