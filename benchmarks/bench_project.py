@@ -60,15 +60,22 @@ http {{ access_log off; keepalive_requests 1000000;
 """
 
 
-def build(work, backend_port, bin_dir):
-    """Writes and builds the project under `work`; returns (gateway binary, issuer key file)."""
-    project = f"{work}/project"
+def issuer_key(work, project):
+    """A fresh RSA 2048 issuer key at work/issuer.key, its public key at project/certs/issuer.pem;
+    returns the key file."""
     key = f"{work}/issuer.key"
     subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
                     "-out", key], check=True, capture_output=True)
     os.makedirs(f"{project}/certs", exist_ok=True)
     subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", f"{project}/certs/issuer.pem"],
                    check=True, capture_output=True)
+    return key
+
+
+def build(work, backend_port, bin_dir):
+    """Writes and builds the project under `work`; returns (gateway binary, issuer key file)."""
+    project = f"{work}/project"
+    key = issuer_key(work, project)
     write(f"{project}/api_definitions/api.yaml", f"""openapi: 3.0.3
 info: {{title: Bench, version: "1"}}
 x-wso2-basePath: /api
@@ -103,7 +110,8 @@ certificate = "certs/issuer.pem"
     return f"{project}/target/bench/bin/gateway", key
 
 
-def token(bin_dir, key):
-    """A day-long RS256 token with scope `read` from the bench issuer."""
-    return subprocess.run([f"{bin_dir}/mgw", "token", "--key", key, "--iss", ISSUER, "--scope", "read",
-                           "--ttl", "86400"], check=True, capture_output=True, text=True).stdout.strip()
+def token(bin_dir, key, issuer=ISSUER, scope="read"):
+    """A day-long RS256 token (by default with scope `read`, from the bench issuer)."""
+    return subprocess.run([f"{bin_dir}/mgw", "token", "--key", key, "--iss", issuer, "--scope", scope,
+                           "--ttl", "86400"], check=True, capture_output=True, text=True,
+                          timeout=60).stdout.strip()

@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
-import bench_project  # noqa: E402  (free_port, write, stop, backend_conf)
+import bench_project  # noqa: E402  (free_port, write, stop, backend_conf, issuer_key, token)
 
 ISSUER = "https://train.example/issuer"
 API_KEY = "train-key-7f3c9a"
@@ -162,12 +162,7 @@ def main():
     project = f"{work}/project"
     backend_port, port, admin_port = (bench_project.free_port() for _ in range(3))
 
-    key = f"{work}/issuer.key"
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-                    "-out", key], check=True, capture_output=True)
-    os.makedirs(f"{project}/certs", exist_ok=True)
-    subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", f"{project}/certs/issuer.pem"],
-                   check=True, capture_output=True)
+    key = bench_project.issuer_key(work, project)
     bench_project.write(f"{project}/api_definitions/train.yaml", DEFINITION.format(backend=backend_port))
     bench_project.write(f"{project}/policies.yaml", POLICIES)
     bench_project.write(f"{project}/mgw.toml", MGW_TOML)
@@ -177,9 +172,7 @@ def main():
     bench_project.write(f"{work}/backend.conf", bench_project.backend_conf(work, backend_port, "x" * 300))
     env = {**os.environ, "MGW_GATEWAY_BINARY": f"{bin_dir}/mgw-gateway"}
     subprocess.run([f"{bin_dir}/mgw", "build", project, "-q"], check=True, env=env, timeout=120)
-    token = subprocess.run([f"{bin_dir}/mgw", "token", "--key", key, "--iss", ISSUER,
-                            "--scope", "read write", "--ttl", "3600"],
-                           check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    token = bench_project.token(bin_dir, key, issuer=ISSUER, scope="read write")
 
     backend = subprocess.Popen(["nginx", "-c", f"{work}/backend.conf"], start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "base/ascii.h"
 #include "base/log.h"
 #include "base/sha256.h"
 
@@ -33,12 +34,6 @@ std::string_view Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-bool IEqualsAscii(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 bool Contains(const std::vector<std::string>& list, std::string_view value) {
@@ -556,7 +551,7 @@ std::optional<AuthDecision> Authenticator::AuthenticateCached(AuthWorkerState& s
   }
   const std::string_view value = Trim(input.credentials.front());
   const auto space = value.find(' ');
-  if (space != 6 || !IEqualsAscii(value.substr(0, 6), "bearer")) {
+  if (space != 6 || !base::IEqualsAscii(value.substr(0, 6), "bearer")) {
     return std::nullopt;
   }
   const std::string_view token = Trim(value.substr(space + 1));

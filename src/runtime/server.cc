@@ -31,6 +31,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "base/ascii.h"
 #include "base/log.h"
 #include "ratelimit/rate_limiter.h"
 #include "runtime/auth_filter.h"
@@ -235,23 +236,6 @@ bool IsSaneCorrelationId(std::string_view value) {
          std::all_of(value.begin(), value.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
-// ASCII case-insensitive compare without locale lookups.
-bool IEqualsName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    x = (x >= 'A' && x <= 'Z') ? static_cast<char>(x + 32) : x;
-    y = (y >= 'A' && y <= 'Z') ? static_cast<char>(y + 32) : y;
-    if (x != y) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
@@ -288,11 +272,11 @@ FieldRole RoleOf(http::field field, std::string_view name) {
       return FieldRole::kForward;
   }
   if (name.size() >= 15 && (name[0] == 'x' || name[0] == 'X')) {
-    if (IEqualsName(name, "x-forwarded-for")) {
+    if (base::IEqualsAscii(name, "x-forwarded-for")) {
       return FieldRole::kForwardedFor;
     }
-    if (IEqualsName(name, "x-forwarded-proto") || IEqualsName(name, "x-forwarded-host") ||
-        IEqualsName(name, "x-correlation-id")) {
+    if (base::IEqualsAscii(name, "x-forwarded-proto") || base::IEqualsAscii(name, "x-forwarded-host") ||
+        base::IEqualsAscii(name, "x-correlation-id")) {
       return FieldRole::kGatewaySets;
     }
   }
@@ -318,7 +302,7 @@ template <class Fields>
 std::vector<std::string> ConnectionTokens(const Fields& fields) {
   std::vector<std::string> out;
   if (const auto first = FirstValue(fields, http::field::connection);
-      first.empty() || IEqualsName(first, "keep-alive") || IEqualsName(first, "close")) {
+      first.empty() || base::IEqualsAscii(first, "keep-alive") || base::IEqualsAscii(first, "close")) {
     return out;
   }
   for (const auto& field : fields) {
@@ -356,10 +340,10 @@ bool IsIdempotent(http::verb verb) {
 // with "keep-alive".
 bool KeepAlive(unsigned version, std::string_view connection) {
   // The usual values decided without Beast's token-list walk (about 400 instructions).
-  if (IEqualsName(connection, "keep-alive")) {
+  if (base::IEqualsAscii(connection, "keep-alive")) {
     return true;
   }
-  if (IEqualsName(connection, "close")) {
+  if (base::IEqualsAscii(connection, "close")) {
     return false;
   }
   if (version < 11) {
@@ -421,13 +405,13 @@ HeaderFacts ScanHeader(const RequestHeader& header) {
       case http::field::transfer_encoding:
         ++facts.transfer_encoding_count;
         facts.transfer_encoding_not_chunked =
-            facts.transfer_encoding_not_chunked || !IEqualsName(Trim(value), "chunked");
+            facts.transfer_encoding_not_chunked || !base::IEqualsAscii(Trim(value), "chunked");
         break;
       case http::field::access_control_request_method:
         facts.preflight_method = true;
         break;
       case http::field::unknown:
-        if (name.size() == 16 && IEqualsName(name, "x-correlation-id")) {
+        if (name.size() == 16 && base::IEqualsAscii(name, "x-correlation-id")) {
           keep_first(facts.correlation_id, value);
         }
         // "Transfer_Encoding" / "Content_Length": CGI-style backends (HTTP_TRANSFER_ENCODING)
@@ -436,8 +420,8 @@ HeaderFacts ScanHeader(const RequestHeader& header) {
           std::string dashed(name);
           std::replace(dashed.begin(), dashed.end(), '_', '-');
           facts.framing_name_with_underscore = facts.framing_name_with_underscore ||
-                                               IEqualsName(dashed, "transfer-encoding") ||
-                                               IEqualsName(dashed, "content-length");
+                                               base::IEqualsAscii(dashed, "transfer-encoding") ||
+                                               base::IEqualsAscii(dashed, "content-length");
         }
         break;
       default:
@@ -673,7 +657,7 @@ std::string AllowedOrigin(const bundle::Cors& cors, std::string_view origin) {
     if (allowed == "*") {
       return cors.allow_credentials ? std::string(origin) : std::string("*");
     }
-    if (IEqualsName(allowed, origin)) {
+    if (base::IEqualsAscii(allowed, origin)) {
       return std::string(origin);
     }
   }
@@ -712,7 +696,7 @@ Awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange& exc
                            field.name() == http::field::transfer_encoding ||
                            field.name() == http::field::connection;
       if (!framing && std::none_of(gateway_fields.begin(), gateway_fields.end(),
-                                   [&](const auto& own) { return IEqualsName(own.first, name); })) {
+                                   [&](const auto& own) { return base::IEqualsAscii(own.first, name); })) {
         AppendField(out_head, name, field.value());
       }
     }
@@ -1005,7 +989,7 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
   const auto& retry = group.Config().retry;
   const auto timeout = std::chrono::milliseconds(group.Config().timeout_ms);
   const HeaderFacts& facts = *exchange.facts;
-  const bool expects_continue = IEqualsName(facts.expect, "100-continue");
+  const bool expects_continue = base::IEqualsAscii(facts.expect, "100-continue");
   CircuitBreaker* breaker = group.Breaker();
 
   ProxyOutcome outcome;
@@ -1037,13 +1021,13 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
     if (role != FieldRole::kForward) {
       continue;
     }
-    if ((remove_auth && IEqualsName(name, auth_header)) ||
+    if ((remove_auth && base::IEqualsAscii(name, auth_header)) ||
         (backend_auth && field.name() == http::field::authorization)) {
       continue;
     }
     if (!connection_tokens.empty() &&
         std::any_of(connection_tokens.begin(), connection_tokens.end(),
-                    [&](const std::string& t) { return IEqualsName(t, name); })) {
+                    [&](const std::string& t) { return base::IEqualsAscii(t, name); })) {
       continue;
     }
     AppendField(up_fields, name, field.value());
@@ -1355,13 +1339,13 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
       const std::string_view name = field.name_string();
       const FieldRole role = RoleOf(field.name(), name);
       if (role == FieldRole::kHopByHop || field.name() == http::field::content_length ||
-          (role == FieldRole::kGatewaySets && IEqualsName(name, "x-correlation-id")) ||
+          (role == FieldRole::kGatewaySets && base::IEqualsAscii(name, "x-correlation-id")) ||
           (!response_tokens.empty() &&
            std::any_of(response_tokens.begin(), response_tokens.end(),
-                       [&](const std::string& t) { return IEqualsName(t, name); })) ||
+                       [&](const std::string& t) { return base::IEqualsAscii(t, name); })) ||
           (!gateway_fields.empty() &&
            std::any_of(gateway_fields.begin(), gateway_fields.end(),
-                       [&](const auto& own) { return IEqualsName(own.first, name); }))) {
+                       [&](const auto& own) { return base::IEqualsAscii(own.first, name); }))) {
         continue;
       }
       AppendField(out_head, name, field.value());
@@ -1756,7 +1740,7 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
   }
 
   const bool body_pending = !parser.is_done();
-  const bool expects_continue = IEqualsName(facts.expect, "100-continue");
+  const bool expects_continue = base::IEqualsAscii(facts.expect, "100-continue");
   // After a local answer, the rest of the body must be read (or the connection closed).
   auto finish_local = [&](bool keep) -> Awaitable<bool> {
     if (!keep) {
@@ -1875,7 +1859,7 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     std::vector<std::string> query_keys;  // decoded values, kept alive for input.api_keys
     for (const auto& location : resource.security.api_keys) {
       if (location.in == "header") {
-        if (!IEqualsName(location.name, header_name)) {
+        if (!base::IEqualsAscii(location.name, header_name)) {
           request.ForEachValue(location.name,
                                [&input](std::string_view value) { input.api_keys.push_back(value); });
         }
