@@ -9,7 +9,7 @@ packages=(
   # libraries (see docs/adr/0001-dependencies.md)
   libboost1.81-dev libyaml-cpp-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libssl-dev libcrypt-dev zlib1g-dev libarchive-dev libcurl4-openssl-dev nlohmann-json3-dev
-  libhiredis-dev libnghttp2-dev libxxhash-dev
+  libhiredis-dev libnghttp2-dev libxxhash-dev libmimalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-yaml python3-jwt python3-cryptography apache2-utils curl openssl time

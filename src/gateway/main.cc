@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+// The gateway allocates with mimalloc (ADR 0001): operator new and delete go to it directly;
+// malloc and free reach it because the binary links it before libc. Included in this one file.
+#include <mimalloc-new-delete.h>
+
 #include "base/diagnostics.h"
 #include "base/files.h"
 #include "base/log.h"

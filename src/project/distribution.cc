@@ -54,7 +54,7 @@ std::string DockerfileText(const LoadedProject& project, const std::string& imag
   }
   text += R"(FROM debian:12-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libssl3 libhiredis0.14 libnghttp2-14 libcrypt1 zlib1g libcurl4 libtomlplusplus3 \
+ && apt-get install -y --no-install-recommends ca-certificates libssl3 libhiredis0.14 libnghttp2-14 libcrypt1 zlib1g libcurl4 libtomlplusplus3 libmimalloc2.0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /opt/mgw mgw
 COPY --chown=10001:10001 . /opt/mgw/
@@ -339,7 +339,7 @@ base::Result<DistributionResult> WriteDistribution(const LoadedProject& project,
     return written.error();
   }
   for (const char* package : {"libssl3", "libboost1.81-dev", "libhiredis0.14", "libnghttp2-14",
-                              "zlib1g", "libcurl4", "libtomlplusplus3"}) {
+                              "zlib1g", "libcurl4", "libtomlplusplus3", "libmimalloc2.0"}) {
     const fs::path copyright = fs::path("/usr/share/doc") / package / "copyright";
     if (fs::is_regular_file(copyright, ec)) {
       fs::copy_file(copyright, out / "LICENSES" / (std::string(package) + ".copyright"),

@@ -78,6 +78,17 @@ AuthFailureReason ReasonForCode(int code) {
   }
 }
 
+namespace {
+
+// Adds to a counter of this worker's shard. The worker is the counter's only writer, so a relaxed
+// load and store is exact, and the scrape still reads a whole value: no locked read-modify-write
+// (an uncontended `lock xadd` costs tens of cycles; a request makes about seven of these).
+void Bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 MetricsShard::MetricsShard(int slots) : slots_(new Slot[slots]), count_(slots) {}
 
 void MetricsShard::Observe(Histogram& histogram, double seconds) {
@@ -85,10 +96,9 @@ void MetricsShard::Observe(Histogram& histogram, double seconds) {
   while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) {
     ++bucket;
   }
-  histogram.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
-  histogram.sum_us.fetch_add(static_cast<std::uint64_t>(std::llround(std::max(0.0, seconds) * 1e6)),
-                             std::memory_order_relaxed);
-  histogram.count.fetch_add(1, std::memory_order_relaxed);
+  Bump(histogram.buckets[bucket]);
+  Bump(histogram.sum_us, static_cast<std::uint64_t>(std::llround(std::max(0.0, seconds) * 1e6)));
+  Bump(histogram.count);
 }
 
 void MetricsShard::Record(int slot_index, int status, double seconds, double backend_seconds) {
@@ -101,20 +111,20 @@ void MetricsShard::Record(int slot_index, int status, double seconds, double bac
   for (int i = 0; i < Slot::kCodes && status > 0; ++i) {
     const int code = slot.codes[i].load(std::memory_order_relaxed);
     if (code == status) {
-      slot.counts[i].fetch_add(1, std::memory_order_relaxed);
+      Bump(slot.counts[i]);
       counted = true;
       break;
     }
     if (code == 0) {
       // Only this worker writes its shard: claiming a free entry needs no CAS.
-      slot.counts[i].fetch_add(1, std::memory_order_relaxed);
+      Bump(slot.counts[i]);
       slot.codes[i].store(status, std::memory_order_release);
       counted = true;
       break;
     }
   }
   if (!counted) {
-    slot.other.fetch_add(1, std::memory_order_relaxed);
+    Bump(slot.other);
   }
   Observe(slot.duration, seconds);
   if (backend_seconds >= 0) {
@@ -124,12 +134,12 @@ void MetricsShard::Record(int slot_index, int status, double seconds, double bac
 
 void MetricsShard::Throttled(int slot, int level) {
   if (slot >= 0 && slot < count_ && level >= 0 && level < 4) {
-    slots_[slot].throttled[level].fetch_add(1, std::memory_order_relaxed);
+    Bump(slots_[slot].throttled[level]);
   }
 }
 
 void MetricsShard::AuthFailure(AuthFailureReason reason) {
-  auth_failures_[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed);
+  Bump(auth_failures_[static_cast<int>(reason)]);
 }
 
 std::string RenderMetrics(const MetricSlots& slots, const std::vector<const MetricsShard*>& shards,

@@ -1,7 +1,8 @@
 // Prometheus metrics (contract section 7). Each worker owns a MetricsShard and is its only
-// writer (relaxed atomics, no locks on the request path); /metrics merges the shards when it is
-// scraped. Labels come from the bundle (API, version, resource template, method) and the status
-// code, so cardinality is bounded by the bundle, never by client input.
+// writer (relaxed loads and stores of atomics: no locks and no locked instructions on the request
+// path); /metrics merges the shards when it is scraped. Labels come from the bundle (API, version,
+// resource template, method) and the status code, so cardinality is bounded by the bundle, never
+// by client input.
 #pragma once
 
 #include <array>

@@ -140,10 +140,11 @@ base::Result<RedisTarget> ParseRedisUrl(const std::string& url) {
 }
 
 struct RedisStore::Impl {
-  Impl(Executor e, RedisTarget t, std::shared_ptr<RedisHealth> h)
-      : executor(e), target(std::move(t)), health(std::move(h)), socket(e) {}
+  Impl(Executor e, boost::asio::thread_pool& pool, RedisTarget t, std::shared_ptr<RedisHealth> h)
+      : executor(e), blocking_pool(pool), target(std::move(t)), health(std::move(h)), socket(e) {}
 
   Executor executor;
+  boost::asio::thread_pool& blocking_pool;  // name resolution (the loop cannot resolve)
   RedisTarget target;
   std::shared_ptr<RedisHealth> health;
   Socket socket;
@@ -252,7 +253,7 @@ struct RedisStore::Impl {
   }
 
   Awaitable<bool> Connect() {
-    Resolver resolver(executor);
+    PoolResolver resolver(blocking_pool);
     auto [resolve_error, endpoints] = co_await resolver.async_resolve(target.host, target.port, kTuple);
     if (resolve_error) {
       ReportOutage(resolve_error.message());
@@ -298,9 +299,9 @@ struct RedisStore::Impl {
   }
 };
 
-RedisStore::RedisStore(Executor executor, RedisTarget target,
-                       std::shared_ptr<RedisHealth> health)
-    : impl_(std::make_unique<Impl>(executor, std::move(target), std::move(health))) {}
+RedisStore::RedisStore(Executor executor, boost::asio::thread_pool& blocking_pool,
+                       RedisTarget target, std::shared_ptr<RedisHealth> health)
+    : impl_(std::make_unique<Impl>(executor, blocking_pool, std::move(target), std::move(health))) {}
 
 RedisStore::~RedisStore() = default;
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "base/result.h"
 #include "ratelimit/rate_limiter.h"
@@ -38,7 +39,8 @@ struct RedisHealth {
 
 class RedisStore {
  public:
-  RedisStore(Executor executor, RedisTarget target,
+  // `blocking_pool` resolves the Redis host name (getaddrinfo blocks).
+  RedisStore(Executor executor, boost::asio::thread_pool& blocking_pool, RedisTarget target,
              std::shared_ptr<RedisHealth> health);
   ~RedisStore();
   RedisStore(const RedisStore&) = delete;

@@ -39,8 +39,9 @@
 #include "runtime/head_parser.h"
 #include "runtime/http_fetch.h"
 #include "runtime/io_deadline.h"
-#include "runtime/redis_store.h"
+#include "runtime/loop_inbox.h"
 #include "runtime/metrics.h"
+#include "runtime/redis_store.h"
 #include "analytics/event_queue.h"
 #include "analytics/writer.h"
 
@@ -82,7 +83,8 @@ struct ArenaParser {
 struct Shared {
   std::shared_ptr<const GatewayConfig> config;
   std::unique_ptr<Authenticator> authenticator;
-  std::unique_ptr<net::thread_pool> hash_pool;  // password hashing, off the event loops
+  // Blocking work, off the event loops: password hashing and name resolution (getaddrinfo).
+  std::unique_ptr<net::thread_pool> blocking_pool;
   std::unique_ptr<ratelimit::Policies> policies;
   std::unique_ptr<ratelimit::CounterTable> counters;
   std::vector<net::ip::network_v6> trusted_proxies;  // IPv4 ones as v4-mapped
@@ -93,7 +95,6 @@ struct Shared {
   std::vector<const MetricsShard*> shards;
   std::vector<const analytics::EventQueue*> queues;
   std::atomic<bool> draining{false};
-  std::atomic<int> active_requests{0};
   std::atomic<std::int64_t> connections{0};
   std::unique_ptr<ssl::context> server_tls;
 };
@@ -156,7 +157,9 @@ struct Worker : HttpFetcher {
         index(i),
         access_log(access_fd),
         rng(std::random_device{}()),
-        auth(*s.hash_pool) {}
+        auth(*s.blocking_pool) {
+    LoopInbox::Open(io);
+  }
 
   Awaitable<base::Result<FetchResponse>> Fetch(FetchRequest request) override;
 
@@ -170,9 +173,10 @@ struct Worker : HttpFetcher {
   BlockPool body_blocks{kChunkBytes, 64};
   BlockPool arena_blocks{kFieldArenaBytes, 64};  // first blocks of the header arenas
   StringPool heads{192, 64 * 1024};              // message heads under construction
-  // One thread runs it, and every socket is used only from that thread: Asio may skip the
-  // per-socket locks (the scheduler keeps its lock, for work posted from other threads).
-  net::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  // One thread runs it, and every socket, timer and handler of it is used only from that thread:
+  // Asio may skip its scheduler and reactor locks. Other threads reach it only through its inbox
+  // (loop_inbox.h), opened in the constructor; that also keeps it running while idle.
+  net::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
   Shared& shared;
   int index;
   std::vector<Acceptor> acceptors;
@@ -186,6 +190,13 @@ struct Worker : HttpFetcher {
   std::unique_ptr<RedisStore> redis;
   std::unique_ptr<MetricsShard> metrics;
   std::unique_ptr<analytics::EventQueue> events;
+  // Requests of this worker being handled now, read by the drain. Only this worker writes it
+  // (a relaxed load and store, not a locked add on a counter every worker shares).
+  std::atomic<int> active_requests{0};
+  void CountActive(int delta) {
+    active_requests.store(active_requests.load(std::memory_order_relaxed) + delta,
+                          std::memory_order_relaxed);
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -829,7 +840,8 @@ enum class ConnectError { kNone, kTimeout, kFailed };
 Awaitable<std::pair<std::unique_ptr<UpstreamConnection>, ConnectError>> Connect(
     Worker& worker, const UpstreamTarget& target, bool verify, std::chrono::milliseconds timeout) {
   auto executor = co_await net::this_coro::executor;
-  Resolver resolver(executor);
+  // Resolved on the blocking pool: the loop has no locks, so Asio cannot resolve on it.
+  PoolResolver resolver(*worker.shared.blocking_pool);
   auto [resolve_error, endpoints] = co_await resolver.async_resolve(target.host, target.port, kTuple);
   if (resolve_error) {
     base::Log(base::LogLevel::kWarn, "cannot resolve backend " + target.host + ": " + resolve_error.message());
@@ -2177,7 +2189,7 @@ Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& dead
     exchange.facts = &facts;
     exchange.start = Clock::now();
     exchange.request_time = std::chrono::system_clock::now();
-    worker.shared.active_requests.fetch_add(1, std::memory_order_relaxed);
+    worker.CountActive(1);
     bool keep = false;
     if (header_bytes > static_cast<std::size_t>(config.server.max_header_bytes)) {
       exchange.method = std::string(header.method_string());
@@ -2193,7 +2205,7 @@ Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& dead
       keep = co_await HandleRequest(worker, stream, buffer, parser, exchange, peer_ip, tls);
     }
     FinishExchange(worker, exchange, peer_ip);
-    worker.shared.active_requests.fetch_sub(1, std::memory_order_relaxed);
+    worker.CountActive(-1);
     if (!keep) {
       break;
     }
@@ -2437,7 +2449,7 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
     impl->shared.server_tls = std::move(context);
   }
 
-  impl->shared.hash_pool = std::make_unique<net::thread_pool>(2);
+  impl->shared.blocking_pool = std::make_unique<net::thread_pool>(2);
   impl->shared.metric_slots = std::make_unique<MetricSlots>(*config);
   impl->shared.policies = std::make_unique<ratelimit::Policies>(config->model.policies);
   if (config->config.rate_limit.store == "redis") {
@@ -2522,7 +2534,7 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
       impl->shared.queues.push_back(worker->events.get());
     }
     if (impl->shared.redis_health) {
-      worker->redis = std::make_unique<RedisStore>(worker->io.get_executor(),
+      worker->redis = std::make_unique<RedisStore>(worker->io.get_executor(), *impl->shared.blocking_pool,
                                                    impl->shared.redis_target,
                                                    impl->shared.redis_health);
     }
@@ -2589,11 +2601,7 @@ int Server::Run() {
                 impl.shared.authenticator->RefreshJwks(*impl.workers[0], impl.shared.draining),
                 net::detached);
 
-  // Keep workers running while they have nothing to do.
-  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
-  for (auto& worker : impl.workers) {
-    guards.push_back(net::make_work_guard(worker->io));
-  }
+  // Each worker's inbox keeps its loop running while it has nothing else to do.
   std::vector<std::thread> threads;
   for (auto& worker : impl.workers) {
     threads.emplace_back([&worker] { worker->io.run(); });
@@ -2611,7 +2619,7 @@ int Server::Run() {
 
   impl.shared.draining.store(true);
   for (auto& worker : impl.workers) {
-    net::post(worker->io, [&worker] {
+    PostToLoop(worker->io, [&worker] {
       for (auto& acceptor : worker->acceptors) {
         error_code ignored;
         acceptor.close(ignored);
@@ -2629,27 +2637,33 @@ int Server::Run() {
   // draining flag themselves; in-flight requests get until the drain deadline.
   const auto deadline = Clock::now() +
                         std::chrono::milliseconds(impl.shared.config->config.server.drain_timeout_ms);
-  while (impl.shared.active_requests.load() > 0 && Clock::now() < deadline) {
+  const auto active = [&impl] {
+    int n = 0;
+    for (const auto& worker : impl.workers) {
+      n += worker->active_requests.load(std::memory_order_relaxed);
+    }
+    return n;
+  };
+  while (active() > 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  const bool clean = impl.shared.active_requests.load() == 0;
+  const bool clean = active() == 0;
   if (impl.admin) {
-    net::post(impl.workers[0]->io, [&impl] {
+    PostToLoop(impl.workers[0]->io, [&impl] {
       error_code ignored;
       impl.admin->close(ignored);
     });
   }
   for (auto& worker : impl.workers) {
-    net::post(worker->io, [&worker] { worker->access_log.Flush(); });
+    PostToLoop(worker->io, [&worker] { worker->access_log.Flush(); });
   }
   for (auto& worker : impl.workers) {
     if (worker->redis) {
-      net::post(worker->io, [&worker] { worker->redis->Close(); });
+      PostToLoop(worker->io, [&worker] { worker->redis->Close(); });
     }
   }
-  guards.clear();
   for (auto& worker : impl.workers) {
-    worker->io.stop();
+    PostToLoop(worker->io, [&worker] { worker->io.stop(); });  // after the steps posted above
   }
   for (auto& thread : threads) {
     thread.join();
@@ -2657,7 +2671,7 @@ int Server::Run() {
   for (auto& worker : impl.workers) {
     worker->access_log.Flush();
   }
-  impl.shared.hash_pool->join();
+  impl.shared.blocking_pool->join();
   if (impl.shared.analytics) {
     impl.shared.analytics->Stop();  // writes what is queued and closes the file
   }

@@ -62,6 +62,9 @@ class EndpointsTest(mgwtest.SharedGatewayTestCase):
                 "advanceEndpointConfig": {"circuitBreaker": {
                     "rollingWindow": {"requestVolumeThreshold": 2, "timeWindowInMillis": 60000},
                     "failureThreshold": 0.5, "resetTimeInMillis": 1500, "statusCodes": [500]}}}),
+            # By name: resolved off the event loop (on the blocking pool), completing on it.
+            "byname": openapi("ByName", "/byname", any_path,
+                              production=b1.url().replace("127.0.0.1", "localhost")),
             "auth": openapi("BackendAuth", "/auth", any_path, production={
                 "urls": [b1.url()],
                 "securityConfig": {"type": "basic", "username": "svc", "password": "p@ss:wörd"}}),
@@ -105,6 +108,12 @@ class EndpointsTest(mgwtest.SharedGatewayTestCase):
             status, _, body = self.get(f"/fodead/r{i}")
             self.assertEqual(status, 200, body)  # the first request too
             self.assertEqual(json.loads(body)["backend"], "b2")
+
+    def test_a_backend_named_by_host_name_is_resolved(self):
+        for i in range(3):  # a new connection, then pooled ones
+            status, _, body = self.get(f"/byname/r{i}")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(json.loads(body)["backend"], "backend")
 
     # --- faults ------------------------------------------------------------------------------
 
