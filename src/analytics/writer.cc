@@ -177,7 +177,8 @@ void Writer::Stop() {
 }
 
 bool Writer::DrainOnce() {
-  std::string buffer;
+  std::string& buffer = batch_;
+  buffer.clear();
   std::uint64_t lines = 0;
   bool more = false;
   // Appends the buffered lines to the open file.
@@ -206,7 +207,7 @@ bool Writer::DrainOnce() {
     do {
       drained = queue->Drain(4096, [&](const Event& event) {
         if (buffer.capacity() < (1 << 18) + 4096) {
-          buffer.reserve((1 << 18) + 4096);  // once per pass with events, not once per doubling
+          buffer.reserve((1 << 18) + 4096);  // once, not once per doubling
         }
         // Serialised straight into the write buffer (no copy through a line string).
         const std::size_t start = buffer.size();

@@ -68,6 +68,9 @@ class Writer {
   std::atomic<bool> abort_uploads_{false};  // set by Stop(): an upload in flight gives up
 
   int fd_ = -1;
+  // The lines of one pass, before they are written: kept between passes (writer thread only),
+  // so that a pass does not allocate and release its 256 KiB.
+  std::string batch_;
   std::int64_t file_bytes_ = 0;
   std::int64_t file_opened_ms_ = 0;
   std::uint64_t sequence_ = 0;
