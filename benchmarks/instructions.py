@@ -5,7 +5,8 @@ For each path (plain proxy; RS256 JWT cached + resource rate limit), the gateway
 analytics off) runs under valgrind, and so does nginx proxying the plain path (1 worker, upstream
 keep-alive), as the reference; `ab -k` sends warm-up requests, the counters are zeroed, then
 REQUESTS requests are sent and the counters dumped. Prints total user-space instructions per
-request and, with TOP=N, the N functions with the most instructions of their own.
+request and, with TOP=N, the N functions with the most instructions of their own; with ATOMICS=1,
+also the locked (atomic) instructions per request, each of which costs tens of cycles.
 Every server is bound to 127.0.0.1 on a port chosen at run time and stopped by its pid.
 """
 import collections
@@ -24,6 +25,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("MGW_BIN_DIR", os.path.join(REPO, "build", "bin"))
 REQUESTS = int(os.environ.get("REQUESTS", "5000"))
 TOP = int(os.environ.get("TOP", "0"))
+# ATOMICS=1: also count locked (atomic) instructions per request (callgrind --collect-bus).
+ATOMICS = os.environ.get("ATOMICS", "") not in ("", "0")
 WORK = tempfile.mkdtemp(prefix="mgw-instr-")
 
 
@@ -63,6 +66,17 @@ def self_costs(path):
     return {names.get(k, "?"): v for k, v in costs.items()}
 
 
+def locked_total(path):
+    """Locked (atomic) instructions in all, when counted (the `Ge` event of --collect-bus)."""
+    events, totals = [], []
+    for line in open(path):
+        if line.startswith("events:"):
+            events = line.split()[1:]
+        elif line.startswith(("totals:", "summary:")):
+            totals = [int(v) for v in line.split()[1:]]
+    return totals[events.index("Ge")] if "Ge" in events and len(totals) == len(events) else None
+
+
 def gateway_command(gateway, port):
     return [gateway, f"--server.http_port={port}", f"--admin.port={bench_project.free_port()}",
             "--server.workers=1", "--log.access_log=", "--analytics.enabled=false"]
@@ -77,7 +91,8 @@ def nginx_command(port, backend_port):
 
 def measure(command, port, path, headers):
     out = f"{WORK}/callgrind.out"
-    p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p"] + command,
+    bus = ["--collect-bus=yes"] if ATOMICS else []
+    p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p"] + bus + command,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_port(port)
@@ -94,7 +109,7 @@ def measure(command, port, path, headers):
         if (failed and int(failed.group(1))) or non2xx:
             raise RuntimeError("requests failed:\n" + result.stdout)
         dump = max(glob.glob(f"{out}.{p.pid}.*"), key=os.path.getmtime)
-        return self_costs(dump)
+        return self_costs(dump), locked_total(dump)
     finally:
         bench_project.stop(p)
 
@@ -113,14 +128,16 @@ def main():
                  gateway_command),
                 ("nginx plain proxy (reference)", "/api/plain", [],
                  lambda _, port: nginx_command(port, backend_port))]
-        print(f"| path ({REQUESTS} requests, ab -k -c 10, analytics off) | instructions / request |")
-        print("|---|---|")
+        extra = " locked instructions / request |" if ATOMICS else ""
+        print(f"| path ({REQUESTS} requests, ab -k -c 10, analytics off) | instructions / request |{extra}")
+        print("|---|---|" + ("---|" if ATOMICS else ""))
         profiles = []
         for name, path, headers, command in rows:
             port = bench_project.free_port()
-            costs = measure(command(gateway, port), port, path, headers)
+            costs, locked = measure(command(gateway, port), port, path, headers)
             total = sum(costs.values())
-            print(f"| {name} | {total / REQUESTS:,.0f} |", flush=True)
+            column = f" {locked / REQUESTS:,.1f} |" if ATOMICS and locked is not None else ""
+            print(f"| {name} | {total / REQUESTS:,.0f} |{column}", flush=True)
             profiles.append((name, costs, total))
         for name, costs, total in profiles if TOP else []:
             print(f"\n{name}: top {TOP} functions by own instructions per request")

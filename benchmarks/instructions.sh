@@ -5,6 +5,7 @@
 #
 #   bash benchmarks/instructions.sh            # after bash scripts/build.sh
 #   TOP=25 REQUESTS=5000 bash benchmarks/instructions.sh
+#   ATOMICS=1 bash benchmarks/instructions.sh  # adds locked (atomic) instructions per request
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
