@@ -121,7 +121,7 @@ The gateway executable in bin/ is built from mgw, licensed under the Apache Lice
 It links the libraries listed below; their copyright files are in this folder when the toolkit
 found them on the build machine (Debian packages):
   Boost (Boost Software License 1.0), OpenSSL 3 (Apache License 2.0), hiredis (BSD-3-Clause),
-  nghttp2 (MIT), zlib (zlib licence).
+  nghttp2 (MIT), zlib (zlib licence), mimalloc (MIT).
 )";
 
 base::Status CopyTree(const fs::path& from, const fs::path& to) {
