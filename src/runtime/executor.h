@@ -81,9 +81,6 @@ class UntrackedExecutor {
     }
   }
 
-  boost::asio::io_context& context() const noexcept { return inner_.context(); }
-  bool running_in_this_thread() const noexcept { return inner_.running_in_this_thread(); }
-
   friend bool operator==(const UntrackedExecutor& a, const UntrackedExecutor& b) noexcept {
     return a.inner_ == b.inner_;
   }

@@ -38,10 +38,7 @@ LoopInbox::~LoopInbox() = default;
 
 LoopInbox& LoopInbox::Open(net::io_context& loop) {
   auto& inbox = net::use_service<LoopInbox>(loop);
-  if (!inbox.open_) {
-    inbox.open_ = true;
-    inbox.Wait();
-  }
+  inbox.Wait();
   return inbox;
 }
 
@@ -59,23 +56,15 @@ void LoopInbox::Post(std::unique_ptr<LoopTask> task) {
   }
 }
 
-void LoopInbox::Close() {
-  open_ = false;
-  boost::system::error_code ignored;
-  wake_.cancel(ignored);
-}
-
 void LoopInbox::Wait() {
   wake_.async_wait(net::posix::stream_descriptor::wait_read, [this](boost::system::error_code error) {
     if (error) {
-      return;  // closed, or the loop is being destroyed
+      return;  // the loop is being destroyed
     }
     std::uint64_t count = 0;
     [[maybe_unused]] const auto got = ::read(wake_.native_handle(), &count, sizeof count);
     RunQueued();
-    if (open_) {
-      Wait();
-    }
+    Wait();
   });
 }
 
@@ -96,7 +85,6 @@ void LoopInbox::shutdown() {
     std::lock_guard lock(mutex_);
     dropped.swap(queue_);
   }
-  open_ = false;
 }
 
 void HandToLoop(net::io_context& loop, std::unique_ptr<LoopTask> task) {

@@ -27,14 +27,12 @@ class LoopInbox final : public boost::asio::execution_context::service {
   ~LoopInbox() override;
 
   // Creates the inbox of `loop` and starts waiting for work: from then on the loop has work
-  // pending until Close() or stop(), so run() does not return when it is otherwise idle.
-  // Call before the loop's thread starts.
+  // pending until it is stopped, so run() does not return when it is otherwise idle.
+  // Call once, before the loop's thread starts.
   static LoopInbox& Open(boost::asio::io_context& loop);
 
   // Any thread. A function posted after the loop stopped is destroyed with the loop, unrun.
   void Post(std::unique_ptr<LoopTask> task);
-  // On the loop's thread: no more waiting (the loop may then run out of work).
-  void Close();
 
  private:
   void shutdown() override;  // destroys queued functions unrun
@@ -44,7 +42,6 @@ class LoopInbox final : public boost::asio::execution_context::service {
   std::mutex mutex_;
   std::vector<std::unique_ptr<LoopTask>> queue_;  // guarded by mutex_
   boost::asio::posix::stream_descriptor wake_;     // an eventfd
-  bool open_ = false;
 };
 
 // Runs `function` on `loop`'s thread, from any thread.

@@ -76,13 +76,6 @@ TEST_F(LoopInboxTest, AnOpenInboxKeepsAnIdleLoopRunningUntilItIsStopped) {
   EXPECT_TRUE(returned_.load());
 }
 
-TEST_F(LoopInboxTest, ClosingTheInboxLetsAnIdleLoopReturn) {
-  Start();
-  PostToLoop(io_, [this] { net::use_service<LoopInbox>(io_).Close(); });
-  loop_thread_.join();
-  EXPECT_TRUE(returned_.load());
-}
-
 Awaitable<int> SquareOnPool(net::thread_pool& pool, int x, std::thread::id& resumed_on) {
   // The completion is dispatched from a pool thread through the loop's executor: it must come
   // back through the inbox and resume this coroutine on the loop's thread.

@@ -33,6 +33,7 @@
 
 #include "base/ascii.h"
 #include "base/log.h"
+#include "base/single_writer.h"
 #include "ratelimit/rate_limiter.h"
 #include "runtime/auth_filter.h"
 #include "runtime/block_pool.h"
@@ -190,13 +191,9 @@ struct Worker : HttpFetcher {
   std::unique_ptr<RedisStore> redis;
   std::unique_ptr<MetricsShard> metrics;
   std::unique_ptr<analytics::EventQueue> events;
-  // Requests of this worker being handled now, read by the drain. Only this worker writes it
-  // (a relaxed load and store, not a locked add on a counter every worker shares).
+  // Requests of this worker being handled now, read by the drain; written by this worker only
+  // (base::SingleWriterAdd), not a counter every worker shares.
   std::atomic<int> active_requests{0};
-  void CountActive(int delta) {
-    active_requests.store(active_requests.load(std::memory_order_relaxed) + delta,
-                          std::memory_order_relaxed);
-  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -2189,7 +2186,7 @@ Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& dead
     exchange.facts = &facts;
     exchange.start = Clock::now();
     exchange.request_time = std::chrono::system_clock::now();
-    worker.CountActive(1);
+    base::SingleWriterAdd(worker.active_requests, 1);
     bool keep = false;
     if (header_bytes > static_cast<std::size_t>(config.server.max_header_bytes)) {
       exchange.method = std::string(header.method_string());
@@ -2205,7 +2202,7 @@ Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& dead
       keep = co_await HandleRequest(worker, stream, buffer, parser, exchange, peer_ip, tls);
     }
     FinishExchange(worker, exchange, peer_ip);
-    worker.CountActive(-1);
+    base::SingleWriterAdd(worker.active_requests, -1);
     if (!keep) {
       break;
     }
