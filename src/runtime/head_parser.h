@@ -174,10 +174,10 @@ class HeadParser final : public boost::beast::http::basic_parser<isRequest> {
     }
     framing_only_ = true;
     if (ec) {
-      // Beast stops at the first bad line: the start line or a framing field before the bad
-      // field may have failed first. The byte after the last line lets Beast finish that line
-      // (it looks one byte past each CRLF for a fold) and then wait for more.
-      append("x");
+      // Beast stops at the first error: the start line or a framing field before the bad line
+      // may have failed first. Beast gets those and the rest from the bad line on, and its
+      // verdict stands unless it waits for more (ours is then already certain).
+      append(std::string_view(p, static_cast<std::size_t>(end - p)));
       boost::system::error_code first;
       this->put(boost::asio::const_buffer(text, size), first);
       if (first != http::error::need_more) {

@@ -315,6 +315,10 @@ TEST(HeadParserPutHead, SplitsHeadsAsBeastDoes) {
            "GET / HTTP/2.0\r\nHost: x\r\n\r\n",
            "G(T / HTTP/1.1\r\nHost: x\r\n\r\n",
            "\r\n\r\n",
+           // a short bad request line before a bad field: Beast's error is the request line's
+           "GET\r\nBad Name: x\r\n\r\n",
+           "G\r\nX: a\x01\r\n\r\n",
+           "\r\nHost: x\r\n\r\n",
        }) {
     ExpectSameParse(head);
     ExpectPrefixesWait(head);
