@@ -17,5 +17,19 @@ TEST(Ascii, IEqualsIgnoresAsciiCaseOnly) {
   EXPECT_FALSE(IEqualsAscii("\xC3\x89", "\xC3\xA9"));  // É and é: bytes compare exactly
 }
 
+TEST(Ascii, TokensAreRfc9110Tchars) {
+  EXPECT_TRUE(IsToken("X-Api-Key"));
+  EXPECT_TRUE(IsToken("!#$%&'*+-.^_`|~09azAZ"));
+  EXPECT_FALSE(IsToken(""));
+  for (const char c : std::string_view(" \t:;,/\"()<>=?@[\\]{}\x7f\x80\xff\0", 21)) {
+    EXPECT_FALSE(IsTokenChar(c)) << static_cast<int>(static_cast<unsigned char>(c));
+  }
+  int count = 0;
+  for (int c = 0; c < 256; ++c) {
+    count += IsTokenChar(static_cast<char>(c)) ? 1 : 0;
+  }
+  EXPECT_EQ(count, 10 + 26 + 26 + 15);
+}
+
 }  // namespace
 }  // namespace mgw::base

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "base/ascii.h"
 #include "project/yaml_util.h"
 
 namespace mgw::project {
@@ -652,12 +653,7 @@ void ApiReader::ReadApiExtensions() {
   const Located auth_header = Extension(root, "auth-header", &name);
   if (auth_header.node.IsDefined()) {
     auto text = ScalarText(auth_header.node);
-    const bool token_chars =
-        text && !text->empty() &&
-        std::all_of(text->begin(), text->end(), [](unsigned char c) {
-          return std::isalnum(c) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-        });
-    if (!token_chars) {
+    if (!text || !base::IsToken(*text)) {
       Error(auth_header, name + " must be an HTTP header name");
     } else {
       draft_.api.auth_header = *text;

@@ -1,8 +1,9 @@
 #include "runtime/field_scan.h"
 
-#include <array>
 
 #include <boost/beast/http/error.hpp>
+
+#include "base/ascii.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -12,17 +13,6 @@ namespace mgw::runtime {
 namespace {
 
 namespace http = boost::beast::http;
-
-// RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_"
-// / "`" / "|" / "~" / DIGIT / ALPHA.
-constexpr std::array<bool, 256> kTchar = [] {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
-  return table;
-}();
 
 constexpr std::size_t kMaxFoldedValue = 4096;  // Beast's max_obs_fold
 
@@ -132,7 +122,7 @@ bool NextField(const char*& p, const char* end, std::string_view& name, std::str
     return false;
   }
   const char* q = p;
-  while (q < end && kTchar[static_cast<unsigned char>(*q)]) {
+  while (q < end && base::IsTokenChar(*q)) {
     ++q;
   }
   if (q == end) {

@@ -12,6 +12,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
@@ -134,14 +135,8 @@ class HeadParser final : public boost::beast::http::basic_parser<isRequest> {
     }
     // What Beast sees: the start line, the framing fields, the empty line. On the stack when it
     // fits (a GET has no framing field but perhaps Connection), else on the heap.
-    BeastText text;
-    const auto append = [&text](std::string_view part) {
-      if (text.size + part.size() > text.capacity) [[unlikely]] {
-        text.Grow(part.size());
-      }
-      std::memcpy(text.data + text.size, part.data(), part.size());
-      text.size += part.size();
-    };
+    boost::container::small_vector<char, 1024> text;
+    const auto append = [&text](std::string_view part) { text.insert(text.end(), part.begin(), part.end()); };
     append(data.substr(0, line_end + 2));
     std::pmr::string fold(arena_);
     const char* p = data.data() + line_end + 2;
@@ -171,13 +166,13 @@ class HeadParser final : public boost::beast::http::basic_parser<isRequest> {
       // verdict stands unless it waits for more (ours is then already certain).
       append(std::string_view(p, static_cast<std::size_t>(end - p)));
       boost::system::error_code first;
-      this->put(boost::asio::const_buffer(text.data, text.size), first);
+      this->put(boost::asio::const_buffer(text.data(), text.size()), first);
       if (first != http::error::need_more) {
         ec = first;
       }
     } else {
       append("\r\n");
-      this->put(boost::asio::const_buffer(text.data, text.size), ec);
+      this->put(boost::asio::const_buffer(text.data(), text.size()), ec);
       if (!ec && !this->is_header_done()) {
         ec = http::error::need_more;
       }
@@ -189,23 +184,6 @@ class HeadParser final : public boost::beast::http::basic_parser<isRequest> {
  private:
   using string_view = boost::beast::string_view;
   using error_code = boost::system::error_code;
-
-  // A growing byte buffer that starts on the stack.
-  struct BeastText {
-    char small[1024];
-    std::string large;
-    char* data = small;
-    std::size_t size = 0;
-    std::size_t capacity = sizeof small;
-
-    [[gnu::noinline]] void Grow(std::size_t more) {
-      std::string grown(2 * (size + more), '\0');
-      std::memcpy(grown.data(), data, size);
-      large = std::move(grown);
-      data = large.data();
-      capacity = large.size();
-    }
-  };
 
   std::string_view Keep(string_view text) {
     if (text.empty()) {
