@@ -1,8 +1,9 @@
 """Instructions per request of the gateway's worker, counted by callgrind: a figure that does not
 move with the load of a shared machine, for comparing two builds of the relay path.
 
-For each path (plain proxy; RS256 JWT cached + resource rate limit), the gateway (1 worker,
-analytics off) runs under valgrind, and so does nginx proxying the plain path (1 worker, upstream
+For each path (plain proxy; RS256 JWT cached + resource rate limit, with analytics off and on),
+the gateway (1 worker) runs under valgrind (all its threads are counted: with analytics on, the
+writer's too), and so does nginx proxying the plain path (1 worker, upstream
 keep-alive), as the reference; `ab -k` sends warm-up requests, the counters are zeroed, then
 REQUESTS requests are sent and the counters dumped. Prints total user-space instructions per
 request and, with TOP=N, the N functions with the most instructions of their own; with ATOMICS=1,
@@ -77,9 +78,11 @@ def locked_total(path):
     return totals[events.index("Ge")] if "Ge" in events and len(totals) == len(events) else None
 
 
-def gateway_command(gateway, port):
+def gateway_command(gateway, port, analytics=False):
     return [gateway, f"--server.http_port={port}", f"--admin.port={bench_project.free_port()}",
-            "--server.workers=1", "--log.access_log=", "--analytics.enabled=false"]
+            "--server.workers=1", "--log.access_log="] + (
+                [f"--analytics.dir={WORK}/analytics-{port}"] if analytics else
+                ["--analytics.enabled=false"])
 
 
 def nginx_command(port, backend_port):
@@ -126,10 +129,14 @@ def main():
         rows = [("mgw plain proxy", "/api/plain", [], gateway_command),
                 ("mgw JWT RS256 cached + rate limit", "/api/secure", [f"Authorization: Bearer {token}"],
                  gateway_command),
+                ("mgw JWT RS256 cached + rate limit + analytics", "/api/secure",
+                 [f"Authorization: Bearer {token}"],
+                 lambda gateway, port: gateway_command(gateway, port, analytics=True)),
                 ("nginx plain proxy (reference)", "/api/plain", [],
                  lambda _, port: nginx_command(port, backend_port))]
         extra = " locked instructions / request |" if ATOMICS else ""
-        print(f"| path ({REQUESTS} requests, ab -k -c 10, analytics off) | instructions / request |{extra}")
+        print(f"| path ({REQUESTS} requests, ab -k -c 10; analytics off unless named) | "
+              f"instructions / request |{extra}")
         print("|---|---|" + ("---|" if ATOMICS else ""))
         profiles = []
         for name, path, headers, command in rows:

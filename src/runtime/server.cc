@@ -469,14 +469,23 @@ std::string_view FramingProblem(const HeaderFacts& facts, unsigned version) {
   return {};
 }
 
-// The response fields the gateway sets itself (rate-limit and CORS headers); they replace any a
-// backend sent under the same names. At most six rate-limit fields and four CORS ones: a fixed
-// list, no allocation.
+// The rate-limit response fields (contract section 6), in the order they are written;
+// Retry-After only on a rejection.
+constexpr std::array<std::string_view, 6> kRateLimitFieldNames = {
+    "RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+    "X-RateLimit-Reset", "Retry-After"};
+// Room for all six lines: the names (91 bytes), ": " and CRLF (4 bytes a line), four policy items
+// and the RateLimit value (each a quoted level name of at most 12 bytes and two 64-bit numbers of
+// at most 20 characters: under 64 bytes), four more numbers.
+constexpr std::size_t kRateLinesCapacity = 91 + 6 * 4 + 5 * 64 + 4 * 20;
+
+// The CORS response fields the gateway sets itself; they (and the rate-limit fields) replace any
+// a backend sent under the same names. At most four: a fixed list, no allocation.
 class FieldList {
  public:
   using Field = std::pair<std::string_view, std::string_view>;
   void emplace_back(std::string_view name, std::string_view value) {
-    if (size_ < fields_.size()) {  // always true: the callers add at most 6 + 4
+    if (size_ < fields_.size()) {  // always true: the caller adds at most 4
       fields_[size_++] = {name, value};
     }
   }
@@ -485,7 +494,7 @@ class FieldList {
   bool empty() const { return size_ == 0; }
 
  private:
-  std::array<Field, 10> fields_{};
+  std::array<Field, 4> fields_{};
   std::size_t size_ = 0;
 };
 
@@ -504,9 +513,11 @@ struct Exchange {
   std::string cors_origin;  // set when the API allows the request's Origin
   const ApiRoute* api_route = nullptr;
   const bundle::Api* api_model = nullptr;
-  // RateLimit-* and Retry-After: names are string literals, values point into rate_text.
-  FieldList rate_fields;
-  std::string rate_text;
+  // RateLimit-* and Retry-After as finished field lines ("Name: value\r\n" each), written by
+  // SetRateLimitFields: the first rate_field_count names of kRateLimitFieldNames, in that order.
+  std::array<char, kRateLinesCapacity> rate_lines;
+  std::size_t rate_lines_size = 0;
+  std::size_t rate_field_count = 0;
   std::string subscription_tier;  // from authentication, for the subscription level
   std::string throttled_reason;   // level that rejected the request, for analytics
   int throttled_level = -1;
@@ -529,8 +540,7 @@ struct Exchange {
 // Message heads written by hand: one contiguous buffer per head, no per-field allocation, and
 // the body framed around the caller's bytes (gather writes, no copy).
 
-void CollectGatewayFields(const Exchange& exchange, FieldList& out) {
-  out = exchange.rate_fields;
+void CollectCorsFields(const Exchange& exchange, FieldList& out) {
   if (exchange.cors_origin.empty() || exchange.api_route == nullptr) {
     return;
   }
@@ -543,6 +553,28 @@ void CollectGatewayFields(const Exchange& exchange, FieldList& out) {
     out.emplace_back("Access-Control-Expose-Headers", exchange.api_route->cors_expose_headers);
   }
   out.emplace_back("Vary", "Origin");
+}
+
+// Whether `name` is a field the gateway sets itself on this response (rate-limit or CORS), so that
+// one of the same name from a backend or a caller is left out.
+bool GatewaySets(const Exchange& exchange, const FieldList& cors, std::string_view name) {
+  for (std::size_t i = 0; i < exchange.rate_field_count; ++i) {
+    if (base::IEqualsAscii(kRateLimitFieldNames[i], name)) {
+      return true;
+    }
+  }
+  return std::any_of(cors.begin(), cors.end(),
+                     [&](const auto& own) { return base::IEqualsAscii(own.first, name); });
+}
+
+void AppendField(std::string& head, std::string_view name, std::string_view value);
+
+// The gateway's own fields: the rate-limit lines (finished, one append), then the CORS ones.
+void AppendGatewayFields(std::string& head, const Exchange& exchange, const FieldList& cors) {
+  head.append(exchange.rate_lines.data(), exchange.rate_lines_size);
+  for (const auto& [name, value] : cors) {
+    AppendField(head, name, value);
+  }
 }
 
 // One field line. Short lines are put together on the stack and appended in one call: four
@@ -695,8 +727,8 @@ Awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange& exc
     AppendField(out_head, "X-Correlation-ID", exchange.correlation_id);
   }
   // The gateway's own fields (rate-limit, CORS) replace any extra field of the same name.
-  FieldList gateway_fields;
-  CollectGatewayFields(exchange, gateway_fields);
+  FieldList cors_fields;
+  CollectCorsFields(exchange, cors_fields);
   if (extra != nullptr) {
     for (const auto& field : *extra) {
       const std::string_view name = field.name_string();
@@ -704,15 +736,12 @@ Awaitable<bool> SendResponse(Stream& stream, const Shared& shared, Exchange& exc
       const bool framing = field.name() == http::field::content_length ||
                            field.name() == http::field::transfer_encoding ||
                            field.name() == http::field::connection;
-      if (!framing && std::none_of(gateway_fields.begin(), gateway_fields.end(),
-                                   [&](const auto& own) { return base::IEqualsAscii(own.first, name); })) {
+      if (!framing && !GatewaySets(exchange, cors_fields, name)) {
         AppendField(out_head, name, field.value());
       }
     }
   }
-  for (const auto& [name, value] : gateway_fields) {
-    AppendField(out_head, name, value);
-  }
+  AppendGatewayFields(out_head, exchange, cors_fields);
   // As Beast's prepare_payload(): no length for 1xx, 204 and 304; HEAD keeps the body's length.
   if (!(code / 100 == 1 || code == 204 || code == 304)) {
     AppendNumberField(out_head, "Content-Length", body.size());
@@ -1343,8 +1372,8 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
     out_head.reserve(512);
     AppendStatusLine(out_head, request.version(), status, response.reason());
     const std::vector<std::string> response_tokens = ConnectionTokens(response);
-    FieldList gateway_fields;
-    CollectGatewayFields(exchange, gateway_fields);
+    FieldList cors_fields;
+    CollectCorsFields(exchange, cors_fields);
     for (const auto& field : response) {
       const std::string_view name = field.name_string();
       const FieldRole role = RoleOf(field.name(), name);
@@ -1353,17 +1382,13 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
           (!response_tokens.empty() &&
            std::any_of(response_tokens.begin(), response_tokens.end(),
                        [&](const std::string& t) { return base::IEqualsAscii(t, name); })) ||
-          (!gateway_fields.empty() &&
-           std::any_of(gateway_fields.begin(), gateway_fields.end(),
-                       [&](const auto& own) { return base::IEqualsAscii(own.first, name); }))) {
+          GatewaySets(exchange, cors_fields, name)) {
         continue;
       }
       AppendField(out_head, name, field.value());
     }
     AppendField(out_head, "X-Correlation-ID", exchange.correlation_id);
-    for (const auto& [name, value] : gateway_fields) {
-      AppendField(out_head, name, value);
-    }
+    AppendGatewayFields(out_head, exchange, cors_fields);
     const bool no_body = request.method() == http::verb::head || status == 204 || status == 304 ||
                          (status >= 100 && status < 200);
     const auto length = response_parser.content_length();
@@ -1605,23 +1630,24 @@ void CollectRateChecks(const Shared& shared, const Exchange& exchange, const Req
 // Counts the request against `rate` (not None()); answers 429 / 500 itself.
 // The rate-limit response fields (contract section 6): RateLimit-Policy lists every level that
 // applies, RateLimit and X-RateLimit-* describe the most restrictive one, Retry-After the one that
-// rejected. All values are written into exchange.rate_text in one go (no per-value string).
+// rejected. Written as finished field lines into exchange.rate_lines in one pass (no string, no
+// per-field append later).
 void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>& checks,
                         const ratelimit::Decision& decision) {
-  // Four levels at most: each policy item is under 64 bytes, every other value under 48.
-  char text[512];
+  char* const text = exchange.rate_lines.data();
   char* p = text;
   const auto put = [&p](std::string_view part) {
     std::memcpy(p, part.data(), part.size());
     p += part.size();
   };
   const auto number = [&p](std::int64_t value) { p = std::to_chars(p, p + 24, value).ptr; };
-  std::array<std::pair<std::size_t, std::size_t>, 6> spans{};  // offset, length of each value
   std::size_t count = 0;
-  const auto mark = [&](const char* begin) {
-    spans[count++] = {static_cast<std::size_t>(begin - text), static_cast<std::size_t>(p - begin)};
+  const auto name = [&](std::size_t index) {
+    put(kRateLimitFieldNames[index]);
+    put(": ");
+    count = index + 1;
   };
-  const char* begin = p;
+  name(0);
   for (std::size_t i = 0; i < checks.size() && i < 4; ++i) {
     if (i > 0) {
       put(", ");
@@ -1633,35 +1659,29 @@ void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>&
     put(";w=");
     number(checks[i].limit->window_seconds);
   }
-  mark(begin);
   const auto& top = decision.states[decision.most_restrictive];
-  begin = p;
+  put("\r\n");
+  name(1);
   put("\"");
   put(ratelimit::LevelName(checks[decision.most_restrictive].level));
   put("\";r=");
   number(top.remaining);
   put(";t=");
   number(top.reset_seconds);
-  mark(begin);
+  put("\r\n");
+  std::size_t index = 2;
   for (const std::int64_t value : {top.limit, top.remaining, top.reset_seconds}) {
-    begin = p;
+    name(index++);
     number(value);
-    mark(begin);
+    put("\r\n");
   }
   if (!decision.allowed) {
-    begin = p;
+    name(5);
     number(std::max<std::int64_t>(1, decision.states[decision.rejected].reset_seconds));
-    mark(begin);
+    put("\r\n");
   }
-  exchange.rate_text.assign(text, static_cast<std::size_t>(p - text));
-  static constexpr std::array<std::string_view, 6> kNames = {
-      "RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining",
-      "X-RateLimit-Reset", "Retry-After"};
-  const std::string_view stored = exchange.rate_text;
-  exchange.rate_fields = {};
-  for (std::size_t i = 0; i < count; ++i) {
-    exchange.rate_fields.emplace_back(kNames[i], stored.substr(spans[i].first, spans[i].second));
-  }
+  exchange.rate_lines_size = static_cast<std::size_t>(p - text);
+  exchange.rate_field_count = count;
 }
 
 std::int64_t NowMs() {

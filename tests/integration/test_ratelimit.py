@@ -131,6 +131,9 @@ class LevelsTest(unittest.TestCase):
         definitions["proxied.json"] = openapi("Proxied", "/proxied", {"/r": {"get": {
             "x-wso2-throttling-tier": "Two", "responses": {"200": {"description": "ok"}}}}},
             production=cls.backend.url("/b"))
+        definitions["echoed.json"] = openapi("Echoed", "/echoed", {"/r": {"get": {
+            "x-wso2-throttling-tier": "Five", "responses": {"200": {"description": "ok"}}}}},
+            production=cls.backend.url("/b"))
         cls.gateway = mgwtest.Gateway(cls.tmp, definitions, mgw_toml=JWT_TOML,
                                       files=issuer_files(), policies=LEVEL_POLICIES).build()
         cls.gateway.start()  # two workers
@@ -243,6 +246,35 @@ class LevelsTest(unittest.TestCase):
             else:
                 self.assertThrottled(status, body, 900802)
         self.assertEqual(self.backend.request_count() - before, 2)
+
+    def test_a_backends_own_rate_limit_fields_are_replaced_and_its_retry_after_kept(self):
+        # The backend answers with fields of the gateway's names: the gateway's values replace
+        # them (each name once), while Retry-After, which the gateway sets only on its own 429,
+        # and every other field pass through.
+        backend_fields = [["X-RateLimit-Limit", "999"], ["ratelimit-policy", '"backend";q=999'],
+                          ["RateLimit", '"backend";r=1;t=1'], ["X-RateLimit-Remaining", "998"],
+                          ["x-ratelimit-reset", "1"], ["Retry-After", "7"], ["X-Kept", "yes"]]
+        conn = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=15)
+        try:
+            conn.request("GET", "/echoed/r",
+                         headers={"X-Backend-Response-Headers": json.dumps(backend_fields)})
+            response = conn.getresponse()
+            body = response.read()
+            fields = [(k.lower(), v) for k, v in response.getheaders()]
+        finally:
+            conn.close()
+        self.assertEqual(response.status, 200, body)
+        names = [name for name, _ in fields]
+        for name in ("ratelimit-policy", "ratelimit", "x-ratelimit-limit",
+                     "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after", "x-kept"):
+            self.assertEqual(names.count(name), 1, f"{name} in {fields}")
+        got = dict(fields)
+        self.assertEqual(got["ratelimit-policy"], '"resource";q=5;w=3600, "subscription";q=4;w=3600')
+        self.assertEqual(got["x-ratelimit-limit"], "4")  # Unauthenticated: 4 per hour, the tighter
+        self.assertEqual(got["x-ratelimit-remaining"], "3")
+        self.assertTrue(got["ratelimit"].startswith('"subscription";r=3;t='), got)
+        self.assertEqual(got["retry-after"], "7")
+        self.assertEqual(got["x-kept"], "yes")
 
     def test_the_most_restrictive_level_is_reported(self):
         # /hdr/free has the subscription level only (its count is per client address and API,
