@@ -92,9 +92,35 @@ bool EightPlainBytes(const char* data) {
   return flags == 0;
 }
 
+// True when every byte of `text` is copied as it is. Eight bytes at a time; a text of eight bytes
+// or more ends with one word that overlaps the one before, so no byte is looked at on its own.
+bool AllPlain(std::string_view text) {
+  const char* data = text.data();
+  const std::size_t size = text.size();
+  if (size < 8) {
+    for (std::size_t i = 0; i < size; ++i) {
+      if (kNeedsCare[static_cast<unsigned char>(data[i])]) {
+        return false;
+      }
+    }
+    return true;
+  }
+  for (std::size_t i = 0; i + 8 < size; i += 8) {
+    if (!EightPlainBytes(data + i)) {
+      return false;
+    }
+  }
+  return EightPlainBytes(data + size - 8);
+}
+
 char* PutString(char* p, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   *p++ = '"';
+  if (AllPlain(text)) {  // the common case: one check, one copy
+    p = Put(p, text.data(), text.size());
+    *p++ = '"';
+    return p;
+  }
   const char* data = text.data();
   const std::size_t size = text.size();
   std::size_t i = 0;

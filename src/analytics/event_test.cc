@@ -180,13 +180,21 @@ TEST(AnalyticsEvent, WorstCaseEscapingFitsAndAppendsAfterExistingText) {
 // Plain runs are skipped eight bytes at a time: a byte that needs escaping must be found at every
 // offset of such a block, and bytes just inside the plain range must not be escaped.
 TEST(AnalyticsEvent, EscapesASpecialByteAtEveryOffset) {
-  for (const char special : {'"', '\\', '\x1f', '\x01', '\x7f', ' ', '~', '!', '#', '[', ']'}) {
-    for (std::size_t at = 0; at < 24; ++at) {
-      Event e = FullEvent();
-      e.user_agent = std::string(24, 'a');
-      e.user_agent[at] = special;
-      const auto o = Parse(ToJsonLine(e));
-      EXPECT_EQ(o.at("userAgentHeader").as_string(), e.user_agent) << int(special) << " at " << at;
+  // Every length from 1 to 40 (texts under one word, whole words, and words plus a tail that the
+  // last, overlapping word covers), every offset.
+  for (const char special : {'"', '\\', '\x1f', '\x01', '\x7f', '\x80', ' ', '~', '!', '#', '[', ']'}) {
+    for (std::size_t size = 1; size <= 40; ++size) {
+      for (std::size_t at = 0; at < size; ++at) {
+        Event e = FullEvent();
+        e.user_agent = std::string(size, 'a');
+        e.user_agent[at] = special;
+        const auto o = Parse(ToJsonLine(e));
+        const std::string expected =
+            special == '\x80' ? e.user_agent.substr(0, at) + "\xef\xbf\xbd" + e.user_agent.substr(at + 1)
+                               : e.user_agent;
+        ASSERT_EQ(o.at("userAgentHeader").as_string(), expected)
+            << int(special) << " at " << at << " of " << size;
+      }
     }
   }
   Event e = FullEvent();

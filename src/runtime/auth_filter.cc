@@ -542,7 +542,8 @@ AuthDecision Authenticator::Authorize(std::shared_ptr<const Principal> principal
 std::optional<AuthDecision> Authenticator::AuthenticateCached(AuthWorkerState& state,
                                                               const bundle::Api& api,
                                                               const bundle::Resource& resource,
-                                                              const AuthInput& input) const {
+                                                              const AuthInput& input,
+                                                              std::int64_t now) const {
   // Exactly the case Authenticate resolves from the JWT cache: one credential, no API key,
   // scheme Bearer (any case), a JWT-shaped token that is cached under the current keys.
   if (input.credentials.size() != 1 || !input.api_keys.empty() ||
@@ -559,7 +560,7 @@ std::optional<AuthDecision> Authenticator::AuthenticateCached(AuthWorkerState& s
       jwt_->KeyGeneration() != state.jwt_key_generation) {
     return std::nullopt;
   }
-  auto principal = state.jwt.Find(token, Now(), auth_.clock_skew_s);
+  auto principal = state.jwt.Find(token, now, auth_.clock_skew_s);
   if (!principal) {
     return std::nullopt;
   }

@@ -67,9 +67,10 @@ class Authenticator {
 
   // The same decision without a coroutine when it needs nothing but this worker's caches: one
   // bearer JWT found in the token cache. Otherwise nullopt, and the caller awaits Authenticate.
+  // `now`: seconds since the epoch (the request's arrival), for the token's expiry.
   std::optional<AuthDecision> AuthenticateCached(AuthWorkerState& state, const bundle::Api& api,
                                                  const bundle::Resource& resource,
-                                                 const AuthInput& input) const;
+                                                 const AuthInput& input, std::int64_t now) const;
 
   // Fetches every jwks_url now and then periodically; runs until `stop` is set.
   Awaitable<void> RefreshJwks(HttpFetcher& fetcher, const std::atomic<bool>& stop) const;

@@ -153,6 +153,26 @@ struct UpstreamConnection {
   }
 };
 
+// The wall-clock time of a steady-clock reading, from one pair of readings of both clocks taken
+// at most 100 ms before: one system-clock read per 100 ms of a busy worker instead of one per
+// request (a request is stamped to the millisecond; a step of the system clock shows within
+// 100 ms).
+class WallClock {
+ public:
+  std::chrono::system_clock::time_point At(Clock::time_point steady) {
+    if (!(steady >= base_steady_ && steady - base_steady_ < std::chrono::milliseconds(100))) {
+      base_steady_ = steady;
+      base_wall_ = std::chrono::system_clock::now();
+    }
+    return base_wall_ +
+           std::chrono::duration_cast<std::chrono::system_clock::duration>(steady - base_steady_);
+  }
+
+ private:
+  Clock::time_point base_steady_ = Clock::time_point::min();
+  std::chrono::system_clock::time_point base_wall_;
+};
+
 struct Worker : HttpFetcher {
   Worker(Shared& s, int i, int access_fd)
       : shared(s),
@@ -188,6 +208,7 @@ struct Worker : HttpFetcher {
   AccessLog access_log;
   std::mt19937_64 rng;
   std::vector<std::size_t> order_scratch;
+  WallClock wall_clock;  // request_time of each exchange
   AuthWorkerState auth;
   std::unique_ptr<RedisStore> redis;
   std::unique_ptr<MetricsShard> metrics;
@@ -828,12 +849,12 @@ bool LooksAlive(UpstreamConnection& connection) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-std::unique_ptr<UpstreamConnection> TakePooled(Worker& worker, const std::string& key) {
+std::unique_ptr<UpstreamConnection> TakePooled(Worker& worker, const std::string& key,
+                                               Clock::time_point now) {
   auto it = worker.pool.find(key);
   if (it == worker.pool.end()) {
     return nullptr;
   }
-  const auto now = Clock::now();
   const auto max_idle = std::chrono::milliseconds(worker.shared.config->config.upstream.idle_timeout_ms);
   auto& idle = it->second;
   while (!idle.empty()) {
@@ -937,7 +958,7 @@ Awaitable<base::Result<FetchResponse>> Worker::Fetch(FetchRequest request) {
   message.prepare_payload();
   message.keep_alive(true);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::unique_ptr<UpstreamConnection> connection = TakePooled(*this, PoolKey(*target, verify));
+    std::unique_ptr<UpstreamConnection> connection = TakePooled(*this, PoolKey(*target, verify), Clock::now());
     const bool reused = connection != nullptr;
     if (!connection) {
       auto [made, error] = co_await Connect(*this, *target, verify, request.timeout);
@@ -1102,7 +1123,8 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
   WriteFrames frames;
 
   auto& order = worker.order_scratch;
-  group.Order(Clock::now(), order);
+  const auto proxy_start = Clock::now();  // the first attempt's start too
+  group.Order(proxy_start, order);
   const std::size_t targets = order.size();
   const int max_attempts = 1 + std::max(0, retry.count);
   std::chrono::milliseconds interval(retry.interval_ms);
@@ -1128,7 +1150,7 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
     const UpstreamTarget& target = group.Targets()[target_index];
     const bool verify = config.upstream.verify && group.Config().tls_verify;
     exchange.destination = target.url;
-    const auto backend_start = Clock::now();
+    const auto backend_start = attempt == 0 ? proxy_start : Clock::now();
     up_head.clear();
     up_head.reserve(up_fields.size() + target.base_path.size() + raw_path_size + query.size() +
                     target.host_header.size() + 64);
@@ -1140,7 +1162,7 @@ Awaitable<ProxyOutcome> Proxy(Worker& worker, Stream& down, beast::flat_buffer& 
 
     // Get a connection: pooled (checked) or new. A pooled one that fails before anything was
     // received is replaced once by a new one: the request was never processed.
-    std::unique_ptr<UpstreamConnection> connection = TakePooled(worker, PoolKey(target, verify));
+    std::unique_ptr<UpstreamConnection> connection = TakePooled(worker, PoolKey(target, verify), backend_start);
     bool fresh_retry_left = true;
     // A fresh parser (and arena) per response header, so that interim 1xx answers cannot pile up.
     std::optional<ArenaParser<ResponseParser>> response_parser_storage;
@@ -1684,10 +1706,10 @@ void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>&
   exchange.rate_field_count = count;
 }
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// Rate-limit windows and token expiry are judged at the request's arrival (its request_time):
+// one clock read per request serves them all.
+std::int64_t MillisecondsOf(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
 }
 
 // The 429 for a rejected decision, recorded for the event, the metrics and the access log;
@@ -1724,7 +1746,7 @@ Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchang
   if (checks.empty()) {
     co_return kContinue;
   }
-  const auto now_ms = NowMs();
+  const auto now_ms = MillisecondsOf(exchange.request_time);
   std::optional<ratelimit::Decision> shared_decision;
   if (worker.redis) {
     shared_decision = co_await worker.redis->Decide(checks, now_ms);
@@ -1904,7 +1926,10 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     }
     // A cached token is decided without a coroutine frame; anything else is awaited.
     std::optional<AuthDecision> cached =
-        shared.authenticator->AuthenticateCached(worker.auth, *api_route->api, resource, input);
+        shared.authenticator->AuthenticateCached(
+            worker.auth, *api_route->api, resource, input,
+            std::chrono::duration_cast<std::chrono::seconds>(exchange.request_time.time_since_epoch())
+                .count());
     AuthDecision decision;
     if (cached) {
       decision = std::move(*cached);
@@ -1947,7 +1972,8 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
   CollectRateChecks(shared, exchange, request, *api_route, route, principal, peer_ip, rate);
   if (!rate.None()) {
     if (!worker.redis && rate.missing.empty()) {
-      const ratelimit::Decision decision = ratelimit::DecideLocal(*shared.counters, rate.checks, NowMs());
+      const ratelimit::Decision decision = ratelimit::DecideLocal(*shared.counters, rate.checks,
+                                                                   MillisecondsOf(exchange.request_time));
       SetRateLimitFields(exchange, rate.checks, decision);
       if (!decision.allowed) {
         const bool keep =
@@ -2116,7 +2142,7 @@ Awaitable<void> RejectUnparsed(Worker& worker, Stream& stream, IoDeadline& deadl
   Exchange exchange;
   exchange.client = &deadline;
   exchange.start = Clock::now();
-  exchange.request_time = std::chrono::system_clock::now();
+  exchange.request_time = worker.wall_clock.At(exchange.start);
   exchange.method = "-";
   exchange.log_path = "-";
   // The answer, the access log and the analytics event share an id like every other request's.
@@ -2218,7 +2244,7 @@ Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& dead
     exchange.client = &deadline;
     exchange.facts = &facts;
     exchange.start = Clock::now();
-    exchange.request_time = std::chrono::system_clock::now();
+    exchange.request_time = worker.wall_clock.At(exchange.start);
     base::SingleWriterAdd(worker.active_requests, 1);
     bool keep = false;
     if (header_bytes > static_cast<std::size_t>(config.server.max_header_bytes)) {
