@@ -44,6 +44,7 @@
 #include "runtime/loop_inbox.h"
 #include "runtime/metrics.h"
 #include "runtime/redis_store.h"
+#include "runtime/wall_clock.h"
 #include "analytics/event_queue.h"
 #include "analytics/writer.h"
 
@@ -151,26 +152,6 @@ struct UpstreamConnection {
     return std::visit([](auto& s) -> Socket& { return beast::get_lowest_layer(s); },
                       stream);
   }
-};
-
-// The wall-clock time of a steady-clock reading, from one pair of readings of both clocks taken
-// at most 100 ms before: one system-clock read per 100 ms of a busy worker instead of one per
-// request (a request is stamped to the millisecond; a step of the system clock shows within
-// 100 ms).
-class WallClock {
- public:
-  std::chrono::system_clock::time_point At(Clock::time_point steady) {
-    if (!(steady >= base_steady_ && steady - base_steady_ < std::chrono::milliseconds(100))) {
-      base_steady_ = steady;
-      base_wall_ = std::chrono::system_clock::now();
-    }
-    return base_wall_ +
-           std::chrono::duration_cast<std::chrono::system_clock::duration>(steady - base_steady_);
-  }
-
- private:
-  Clock::time_point base_steady_ = Clock::time_point::min();
-  std::chrono::system_clock::time_point base_wall_;
 };
 
 struct Worker : HttpFetcher {
