@@ -176,6 +176,14 @@ void Writer::Stop() {
   }
 }
 
+namespace {
+// The lines of a pass go to the file every 64 KiB (about 110 events): the writer may share a core
+// with a worker, and a small buffer stays in cache instead of pushing the worker's data out. (With
+// 256 KiB, an alternating A/B measured 2 % fewer requests/s and 3.6 % more CPU per request with
+// analytics on: within that machine's noise, so the smaller buffer's case is its footprint.)
+constexpr std::size_t kFlushBytes = 64 * 1024;
+}  // namespace
+
 bool Writer::DrainOnce() {
   std::string& buffer = batch_;
   buffer.clear();
@@ -206,8 +214,8 @@ bool Writer::DrainOnce() {
     std::size_t drained = 0;
     do {
       drained = queue->Drain(4096, [&](const Event& event) {
-        if (buffer.capacity() < (1 << 18) + 4096) {
-          buffer.reserve((1 << 18) + 4096);  // once, not once per doubling
+        if (buffer.capacity() < kFlushBytes + 4096) {
+          buffer.reserve(kFlushBytes + 4096);  // once, not once per doubling
         }
         // Serialised straight into the write buffer (no copy through a line string).
         const std::size_t start = buffer.size();
@@ -224,7 +232,7 @@ bool Writer::DrainOnce() {
         }
         taken += line_size;
         ++lines;
-        if (buffer.size() >= (1 << 18)) {
+        if (buffer.size() >= kFlushBytes) {
           flush();
         }
       });

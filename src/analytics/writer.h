@@ -69,7 +69,7 @@ class Writer {
 
   int fd_ = -1;
   // The lines of one pass, before they are written: kept between passes (writer thread only),
-  // so that a pass does not allocate and release its 256 KiB.
+  // so that a pass does not allocate and release its 64 KiB.
   std::string batch_;
   std::int64_t file_bytes_ = 0;
   std::int64_t file_opened_ms_ = 0;
