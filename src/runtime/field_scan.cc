@@ -1,6 +1,5 @@
 #include "runtime/field_scan.h"
 
-
 #include <boost/beast/http/error.hpp>
 
 #include "base/ascii.h"

@@ -569,16 +569,6 @@ bool GatewaySets(const Exchange& exchange, const FieldList& cors, std::string_vi
                      [&](const auto& own) { return base::IEqualsAscii(own.first, name); });
 }
 
-void AppendField(std::string& head, std::string_view name, std::string_view value);
-
-// The gateway's own fields: the rate-limit lines (finished, one append), then the CORS ones.
-void AppendGatewayFields(std::string& head, const Exchange& exchange, const FieldList& cors) {
-  head.append(exchange.rate_lines.data(), exchange.rate_lines_size);
-  for (const auto& [name, value] : cors) {
-    AppendField(head, name, value);
-  }
-}
-
 // One field line. Short lines are put together on the stack and appended in one call: four
 // appends cost about twice as much (each is a call into libstdc++ plus a memcpy call).
 void AppendField(std::string& head, std::string_view name, std::string_view value) {
@@ -598,6 +588,14 @@ void AppendField(std::string& head, std::string_view name, std::string_view valu
   *p++ = '\r';
   *p = '\n';
   head.append(line, size);
+}
+
+// The gateway's own fields: the rate-limit lines (finished, one append), then the CORS ones.
+void AppendGatewayFields(std::string& head, const Exchange& exchange, const FieldList& cors) {
+  head.append(exchange.rate_lines.data(), exchange.rate_lines_size);
+  for (const auto& [name, value] : cors) {
+    AppendField(head, name, value);
+  }
 }
 
 void AppendNumberField(std::string& head, std::string_view name, std::uint64_t value) {
@@ -1644,11 +1642,9 @@ void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>&
     p += part.size();
   };
   const auto number = [&p](std::int64_t value) { p = std::to_chars(p, p + 24, value).ptr; };
-  std::size_t count = 0;
   const auto name = [&](std::size_t index) {
     put(kRateLimitFieldNames[index]);
     put(": ");
-    count = index + 1;
   };
   name(0);
   for (std::size_t i = 0; i < checks.size() && i < 4; ++i) {
@@ -1684,13 +1680,17 @@ void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>&
     put("\r\n");
   }
   exchange.rate_lines_size = static_cast<std::size_t>(p - text);
-  exchange.rate_field_count = count;
+  exchange.rate_field_count = decision.allowed ? 5 : 6;  // Retry-After only on a rejection
 }
 
 // Rate-limit windows and token expiry are judged at the request's arrival (its request_time):
 // one clock read per request serves them all.
 std::int64_t MillisecondsOf(std::chrono::system_clock::time_point time) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+}
+
+std::int64_t SecondsOf(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
 }
 
 // The 429 for a rejected decision, recorded for the event, the metrics and the access log;
@@ -1907,10 +1907,8 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     }
     // A cached token is decided without a coroutine frame; anything else is awaited.
     std::optional<AuthDecision> cached =
-        shared.authenticator->AuthenticateCached(
-            worker.auth, *api_route->api, resource, input,
-            std::chrono::duration_cast<std::chrono::seconds>(exchange.request_time.time_since_epoch())
-                .count());
+        shared.authenticator->AuthenticateCached(worker.auth, *api_route->api, resource, input,
+                                                 SecondsOf(exchange.request_time));
     AuthDecision decision;
     if (cached) {
       decision = std::move(*cached);
