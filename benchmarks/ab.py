@@ -14,17 +14,15 @@ gateway (MGW_BIN_DIR, and MGW_BIN_DIR_B when given), or paths of one build (TARG
 
 Every gateway and nginx run pinned to CPU 0, wrk and the backend to CPU 1. Each round runs every
 (build, target) pair once, in reversed order every other round, so drift on a shared machine
-cancels. CPU time is read from /proc/<pid>/stat of the proxy (all its threads; nginx's worker)
+cancels. CPU time is read from /proc/<pid>/stat of the proxy (all its threads; nginx's master and worker)
 just before and after the measured wrk run. Every server listens on 127.0.0.1
 on a port chosen at run time and is stopped by its pid. Prints a Markdown table.
 """
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 import bench_project
 import run_proxy
@@ -38,14 +36,6 @@ TARGETS = [t for t in os.environ.get("TARGETS", "plain,full").split(",") if t]
 KNOWN = ("plain", "plain-token", "jwt", "full", "nginx")
 
 WORK = tempfile.mkdtemp(prefix="mgw-ab-")
-
-
-def process_cpu(pid):
-    """(user seconds, system seconds) of a process, all its threads."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 def main():
@@ -62,19 +52,11 @@ def main():
                         bench_project.nginx_proxy_conf(WORK, nginx_port, backend_port))
 
     gateways = {}
-    key = None
+    key = None  # one issuer key for both builds: the same token is valid for either
     for label, bin_dir in builds:
         work = f"{WORK}/{label}"
         os.makedirs(work)
-        gateway, key_file = bench_project.build(work, backend_port, bin_dir)
-        # One key for both builds: the same token is valid for either.
-        if key is None:
-            key = key_file
-        else:
-            shutil.copy(f"{WORK}/A/project/certs/issuer.pem", f"{work}/project/certs/issuer.pem")
-            subprocess.run([f"{bin_dir}/mgw", "build", f"{work}/project", "-q"], check=True,
-                           env={**os.environ, "MGW_GATEWAY_BINARY": f"{bin_dir}/mgw-gateway"})
-        gateways[label] = gateway
+        gateways[label], key = bench_project.build(work, backend_port, bin_dir, key)
     token = bench_project.token(BIN_A, key)
     token_script = f"{WORK}/token.lua"
     bench_project.write(token_script, f'wrk.headers["Authorization"] = "Bearer {token}"\n')
@@ -86,12 +68,10 @@ def main():
             url = f"http://127.0.0.1:{nginx_port}/api/plain"
             run_proxy.wait_http(url)
             return p, url, None
-        port, admin = bench_project.free_port(), bench_project.free_port()
-        extra = ([f"--analytics.dir={WORK}/{label}/analytics"] if target == "full"
-                 else ["--analytics.enabled=false"])
-        p = run_proxy.start(["taskset", "-c", "0", gateways[label], f"--server.http_port={port}",
-                             f"--admin.port={admin}", "--server.workers=1", "--log.access_log="]
-                            + extra)
+        port = bench_project.free_port()
+        analytics = f"{WORK}/{label}/analytics" if target == "full" else None
+        p = run_proxy.start(["taskset", "-c", "0"] +
+                            bench_project.gateway_args(gateways[label], port, analytics))
         run_proxy.wait_http(f"http://127.0.0.1:{port}/api/plain")
         path = "/api/plain" if target.startswith("plain") else "/api/secure"
         return p, f"http://127.0.0.1:{port}{path}", None if target == "plain" else token_script
@@ -103,14 +83,9 @@ def main():
         for pair in pairs if round_index % 2 == 0 else list(reversed(pairs)):
             p, url, script = launch(*pair)
             run_proxy.wrk(url, script, duration=1)  # warm-up: connections, caches, token cache
-            pid = p.pid
-            if pair[1] == "nginx":
-                worker = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                        text=True).stdout.split()
-                pid = int(worker[0])
-            before = process_cpu(pid)
+            before = run_proxy.children_cpu_times(p.pid)  # nginx: its master and worker
             r = run_proxy.wrk(url, script, duration=DURATION)
-            after = process_cpu(pid)
+            after = run_proxy.children_cpu_times(p.pid)
             bench_project.stop(p)
             n = max(1, r["requests"])
             delta = [b - a for a, b in zip(before, after)]

@@ -60,22 +60,24 @@ http {{ access_log off; keepalive_requests 1000000;
 """
 
 
-def issuer_key(work, project):
-    """A fresh RSA 2048 issuer key at work/issuer.key, its public key at project/certs/issuer.pem;
-    returns the key file."""
-    key = f"{work}/issuer.key"
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-                    "-out", key], check=True, capture_output=True)
+def issuer_key(work, project, key=None):
+    """The issuer key (a fresh RSA 2048 one at work/issuer.key unless `key` names one), its public
+    key at project/certs/issuer.pem; returns the key file."""
+    if key is None:
+        key = f"{work}/issuer.key"
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                        "-out", key], check=True, capture_output=True)
     os.makedirs(f"{project}/certs", exist_ok=True)
     subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", f"{project}/certs/issuer.pem"],
                    check=True, capture_output=True)
     return key
 
 
-def build(work, backend_port, bin_dir):
-    """Writes and builds the project under `work`; returns (gateway binary, issuer key file)."""
+def build(work, backend_port, bin_dir, key=None):
+    """Writes and builds the project under `work` (trusting `key`, or a fresh key); returns
+    (gateway binary, issuer key file)."""
     project = f"{work}/project"
-    key = issuer_key(work, project)
+    key = issuer_key(work, project, key)
     write(f"{project}/api_definitions/api.yaml", f"""openapi: 3.0.3
 info: {{title: Bench, version: "1"}}
 x-wso2-basePath: /api
@@ -108,6 +110,14 @@ certificate = "certs/issuer.pem"
     subprocess.run([f"{bin_dir}/mgw", "build", project, "-q"], check=True,
                    env={**os.environ, "MGW_GATEWAY_BINARY": f"{bin_dir}/mgw-gateway"})
     return f"{project}/target/bench/bin/gateway", key
+
+
+def gateway_args(gateway, port, analytics_dir=None):
+    """The measured gateway's command line: 1 worker, no access log, analytics into
+    `analytics_dir` or off, the admin port on a free port."""
+    return [gateway, f"--server.http_port={port}", f"--admin.port={free_port()}",
+            "--server.workers=1", "--log.access_log="] + (
+                [f"--analytics.dir={analytics_dir}"] if analytics_dir else ["--analytics.enabled=false"])
 
 
 def token(bin_dir, key, issuer=ISSUER, scope="read"):

@@ -79,10 +79,7 @@ def locked_total(path):
 
 
 def gateway_command(gateway, port, analytics=False):
-    return [gateway, f"--server.http_port={port}", f"--admin.port={bench_project.free_port()}",
-            "--server.workers=1", "--log.access_log="] + (
-                [f"--analytics.dir={WORK}/analytics-{port}"] if analytics else
-                ["--analytics.enabled=false"])
+    return bench_project.gateway_args(gateway, port, f"{WORK}/analytics-{port}" if analytics else None)
 
 
 def nginx_command(port, backend_port):

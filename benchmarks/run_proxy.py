@@ -51,26 +51,34 @@ def wait_http(url, timeout=20, headers=None):
     raise RuntimeError("not answering: " + url)
 
 
-def proc_cpu_seconds(pid):
+def proc_cpu_times(pid):
+    """(user, system) CPU seconds of a process, all its threads; (0, 0) once it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        return int(fields[11]) / ticks, int(fields[12]) / ticks
     except OSError:
-        return 0.0
+        return 0.0, 0.0
 
 
-def children_cpu(pid):
-    """CPU of pid and its children (nginx / haproxy workers)."""
-    total = proc_cpu_seconds(pid)
+def children_cpu_times(pid):
+    """(user, system) CPU seconds of pid and its children (nginx / haproxy workers)."""
+    user, system = proc_cpu_times(pid)
     try:
         out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
         for child in out.split():
-            total += proc_cpu_seconds(int(child))
+            child_user, child_system = proc_cpu_times(int(child))
+            user += child_user
+            system += child_system
     except OSError:
         pass
-    return total
+    return user, system
+
+
+def children_cpu(pid):
+    """CPU seconds of pid and its children."""
+    return sum(children_cpu_times(pid))
 
 
 def rss_kib(pid, field="VmRSS"):
@@ -143,10 +151,9 @@ backend be
     # The mgw project: a plain proxied resource, a secured + limited one.
     gateway, key = bench_project.build(WORK, backend_port, BIN)
 
-    def mgw(extra):
-        port, admin = bench_project.free_port(), bench_project.free_port()
-        p = start(["taskset", "-c", "0", gateway, f"--server.http_port={port}",
-                   f"--admin.port={admin}", "--server.workers=1", "--log.access_log="] + extra)
+    def mgw(analytics_dir=None):
+        port = bench_project.free_port()
+        p = start(["taskset", "-c", "0"] + bench_project.gateway_args(gateway, port, analytics_dir))
         wait_http(f"http://127.0.0.1:{port}/api/plain")
         return p, port
 
@@ -200,12 +207,12 @@ wrk.headers["Authorization"] = "Bearer {token}"
             wait_http(f"http://127.0.0.1:{haproxy_port}/api/plain")
             return p, haproxy_port, "/api/plain", None
         if name.startswith("mgw plain"):
-            p, port = mgw(["--analytics.enabled=false"])
+            p, port = mgw()
             return p, port, "/api/plain", None
         if name.startswith("mgw JWT"):
-            p, port = mgw([f"--analytics.dir={WORK}/analytics"])
+            p, port = mgw(f"{WORK}/analytics")
             return p, port, "/api/secure", f"{WORK}/cached.lua"
-        p, port = mgw([f"--analytics.dir={WORK}/analytics"])
+        p, port = mgw(f"{WORK}/analytics")
         return p, port, "/api/secure", f"{WORK}/fresh.lua"
 
     for round_index in range(ROUNDS):
@@ -227,11 +234,11 @@ wrk.headers["Authorization"] = "Bearer {token}"
 
     # Memory: idle with analytics on (as configured by default), then idle and with 10,000 idle
     # keep-alive connections with analytics off.
-    p, port = mgw([f"--analytics.dir={WORK}/idle-analytics"])
+    p, port = mgw(f"{WORK}/idle-analytics")
     time.sleep(0.5)
     idle_rss_analytics = rss_kib(p.pid) / 1024
     bench_project.stop(p)
-    p, port = mgw(["--analytics.enabled=false"])
+    p, port = mgw()
     time.sleep(0.5)
     idle_rss = rss_kib(p.pid) / 1024
     import resource
