@@ -223,7 +223,32 @@ char* PutIntegerOrNull(char* p, int value) {
   return value == 0 ? Put(p, "null") : PutInteger(p, value);
 }
 
+char* PutApiFields(char* p, std::string_view name, std::string_view version,
+                   std::string_view context, std::string_view resource_template) {
+  p = Put(p, ",\"apiName\":");
+  p = PutTextOrNull(p, name);
+  p = Put(p, ",\"apiVersion\":");
+  p = PutTextOrNull(p, version);
+  p = Put(p, ",\"apiContext\":");
+  p = PutTextOrNull(p, context);
+  p = Put(p, ",\"apiResourceTemplate\":");
+  return PutTextOrNull(p, resource_template);
+}
+
+constexpr std::size_t kApiKeysBound = 64;  // the four keys and their punctuation: 61 bytes
+
 }  // namespace
+
+std::string ApiFieldsJson(std::string_view name, std::string_view version, std::string_view context,
+                          std::string_view resource_template) {
+  std::string out(kApiKeysBound + StringBound(name) + StringBound(version) + StringBound(context) +
+                      StringBound(resource_template),
+                  '\0');
+  char* const first = out.data();
+  out.resize(static_cast<std::size_t>(
+      PutApiFields(first, name, version, context, resource_template) - first));
+  return out;
+}
 
 std::string ToJsonLine(const Event& event) {
   std::string out;
@@ -232,22 +257,29 @@ std::string ToJsonLine(const Event& event) {
   return out;
 }
 
-void AppendJsonLine(const Event& e, std::string& out) {
-  // Room for the worst case first (every string byte escaped as \u00XX), then one pass of plain
-  // stores and copies, then the string is cut to what was written: no append per piece.
+std::size_t JsonLineBound(const Event& e) {
   constexpr std::size_t kKeysBound = 512;  // the keys and punctuation below: 375 bytes
-  const std::size_t bound = kKeysBound + 6 * kNumberBound + 2 * kDecimalBound +
-                            StringBound(e.event_type) + base::kRfc3339MaxBytes + 2 +
-                            StringBound(e.correlation_id) + StringBound(e.api_name) +
-                            StringBound(e.api_version) + StringBound(e.api_context) +
-                            StringBound(e.api_resource_template) + StringBound(e.http_method) +
-                            StringBound(e.application_id) + StringBound(e.application_name) +
-                            StringBound(e.key_type) + StringBound(e.user_name) +
-                            StringBound(e.end_user_ip) + StringBound(e.user_agent) +
-                            StringBound(e.throttled_out_reason) + StringBound(e.destination);
+  return kKeysBound + 6 * kNumberBound + 2 * kDecimalBound + StringBound(e.event_type) +
+         base::kRfc3339MaxBytes + 2 + StringBound(e.correlation_id) + e.api_json.size() +
+         StringBound(e.api_name) +
+         StringBound(e.api_version) + StringBound(e.api_context) +
+         StringBound(e.api_resource_template) + StringBound(e.http_method) +
+         StringBound(e.application_id) + StringBound(e.application_name) +
+         StringBound(e.key_type) + StringBound(e.user_name) + StringBound(e.end_user_ip) +
+         StringBound(e.user_agent) + StringBound(e.throttled_out_reason) +
+         StringBound(e.destination);
+}
+
+void AppendJsonLine(const Event& e, std::string& out) {
+  // Room for the worst case first, then one pass of plain stores and copies, then the string is
+  // cut to what was written: no append per piece.
   const std::size_t start = out.size();
-  out.resize(start + bound);
+  out.resize(start + JsonLineBound(e));
   char* const first = out.data() + start;
+  out.resize(start + static_cast<std::size_t>(WriteJsonLine(e, first) - first));
+}
+
+char* WriteJsonLine(const Event& e, char* const first) {
   char* p = first;
   p = Put(p, "{\"eventType\":");
   p = PutString(p, e.event_type);
@@ -257,14 +289,9 @@ void AppendJsonLine(const Event& e, std::string& out) {
   *p++ = '"';
   p = Put(p, ",\"correlationId\":");
   p = PutString(p, e.correlation_id);
-  p = Put(p, ",\"apiName\":");
-  p = PutTextOrNull(p, e.api_name);
-  p = Put(p, ",\"apiVersion\":");
-  p = PutTextOrNull(p, e.api_version);
-  p = Put(p, ",\"apiContext\":");
-  p = PutTextOrNull(p, e.api_context);
-  p = Put(p, ",\"apiResourceTemplate\":");
-  p = PutTextOrNull(p, e.api_resource_template);
+  p = e.api_json.empty() ? PutApiFields(p, e.api_name, e.api_version, e.api_context,
+                                         e.api_resource_template)
+                         : Put(p, e.api_json.data(), e.api_json.size());
   p = Put(p, ",\"httpMethod\":");
   p = PutString(p, e.http_method);
   p = Put(p, ",\"applicationId\":");
@@ -298,7 +325,7 @@ void AppendJsonLine(const Event& e, std::string& out) {
   p = Put(p, ",\"destination\":");
   p = PutTextOrNull(p, e.destination);
   p = Put(p, "}\n");
-  out.resize(start + static_cast<std::size_t>(p - first));
+  return p;
 }
 
 }  // namespace mgw::analytics

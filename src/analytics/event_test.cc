@@ -150,10 +150,8 @@ TEST(AnalyticsEvent, EscapesQuotesBackslashesAndControlCharacters) {
 TEST(AnalyticsEvent, WorstCaseEscapingFitsAndAppendsAfterExistingText) {
   Event e;
   const std::string control(300, '\x01');
-  for (std::string* text : {&e.correlation_id, &e.http_method, &e.end_user_ip, &e.user_agent}) {
-    *text = control;
-  }
-  for (std::string_view* text : {&e.event_type, &e.api_name, &e.destination}) {
+  for (std::string_view* text : {&e.correlation_id, &e.http_method, &e.end_user_ip, &e.user_agent,
+                                  &e.event_type, &e.api_name, &e.destination}) {
     *text = control;
   }
   // The latest time the clock can hold (in 2262).
@@ -186,19 +184,20 @@ TEST(AnalyticsEvent, EscapesASpecialByteAtEveryOffset) {
     for (std::size_t size = 1; size <= 40; ++size) {
       for (std::size_t at = 0; at < size; ++at) {
         Event e = FullEvent();
-        e.user_agent = std::string(size, 'a');
-        e.user_agent[at] = special;
+        std::string agent(size, 'a');
+        agent[at] = special;
+        e.user_agent = agent;
         const auto o = Parse(ToJsonLine(e));
         const std::string expected =
-            special == '\x80' ? e.user_agent.substr(0, at) + "\xef\xbf\xbd" + e.user_agent.substr(at + 1)
-                               : e.user_agent;
+            special == '\x80' ? agent.substr(0, at) + "\xef\xbf\xbd" + agent.substr(at + 1) : agent;
         ASSERT_EQ(o.at("userAgentHeader").as_string(), expected)
             << int(special) << " at " << at << " of " << size;
       }
     }
   }
   Event e = FullEvent();
-  e.user_agent = std::string(16, 'b') + "\xc3\xa9" + std::string(9, 'c') + "\xff";
+  const std::string agent = std::string(16, 'b') + "\xc3\xa9" + std::string(9, 'c') + "\xff";
+  e.user_agent = agent;
   const std::string line = ToJsonLine(e);
   EXPECT_NE(line.find(std::string(16, 'b') + "\xc3\xa9" + std::string(9, 'c') + "\xef\xbf\xbd"),
             std::string::npos) << line;
@@ -221,8 +220,8 @@ TEST(AnalyticsEvent, LatenciesHaveExactlyThreeDecimalPlaces) {
 // consumer (the collector, `mgw analytics summary`) can read it.
 TEST(AnalyticsEvent, InvalidUtf8IsReplacedSoTheLineStaysValidJson) {
   Event e = FullEvent();
-  e.user_agent = std::string("bad \xff\xfe bytes \xc3 and a cut \xe2\x82");
-  e.user_name = std::string("ok \xc3\xa9 then \xed\xa0\x80 surrogate");
+  e.user_agent = "bad \xff\xfe bytes \xc3 and a cut \xe2\x82";
+  e.user_name = "ok \xc3\xa9 then \xed\xa0\x80 surrogate";
   const std::string line = ToJsonLine(e);
   const auto o = Parse(line);  // Boost.JSON rejects invalid UTF-8
   ASSERT_TRUE(o.contains("userAgentHeader"));
@@ -236,7 +235,8 @@ TEST(AnalyticsEvent, InvalidUtf8IsReplacedSoTheLineStaysValidJson) {
 
 TEST(AnalyticsEvent, ControlCharactersUseTheShortOrUnicodeEscapes) {
   Event e = FullEvent();
-  e.user_agent = std::string("a\x01" "b\x1f\"\\\b\f\n\r\t\x7f/", 13);
+  const std::string agent("a\x01" "b\x1f\"\\\b\f\n\r\t\x7f/", 13);
+  e.user_agent = agent;
   const std::string line = ToJsonLine(e);
   EXPECT_NE(line.find(R"("userAgentHeader":"a\u0001b\u001f\"\\\b\f\n\r\t)" "\x7f" R"(/")"),
             std::string::npos)
@@ -275,6 +275,29 @@ TEST(AnalyticsEvent, RandomTextRoundTrips) {
       ASSERT_EQ(o.at("userAgentHeader").as_string(), valid) << round;
     }
     ASSERT_TRUE(o.at("userName").is_string() || bytes.empty()) << round;
+  }
+}
+
+// The API fields written once (per resource, at start) give the same line as writing them per
+// event, for texts that need escaping and for absent ones (null) too.
+TEST(AnalyticsEvent, PrewrittenApiFieldsGiveTheSameLine) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"Petstore", "1.0.5", "/petstore/v1", "/pets/{petId}"},
+      {"Quote \"API\" \\ \xc3\xa9", "v\x01", "/ctx", ""},
+      {"", "", "", ""},
+      {std::string(300, 'n'), "2", "/c/\xff", "/r"}};
+  for (const auto& c : cases) {
+    Event each = FullEvent();
+    each.api_name = c[0];
+    each.api_version = c[1];
+    each.api_context = c[2];
+    each.api_resource_template = c[3];
+    const std::string prewritten = ApiFieldsJson(c[0], c[1], c[2], c[3]);
+    Event once = FullEvent();
+    once.api_name = once.api_version = once.api_context = once.api_resource_template = {};
+    once.api_json = prewritten;
+    EXPECT_EQ(ToJsonLine(once), ToJsonLine(each)) << c[0];
+    EXPECT_LE(ToJsonLine(once).size(), JsonLineBound(once));
   }
 }
 

@@ -1,5 +1,5 @@
-// The analytics writer: one thread drains every worker's EventQueue, appends JSON lines to the
-// open file, and rotates it by size and time into closed files (a rename: a reader never sees a
+// The analytics writer: one thread drains every worker's EventQueue, appends its JSON lines to
+// the open file, and rotates it by size and time into closed files (a rename: a reader never sees a
 // half-written closed file); a second thread uploads closed files (gzip NDJSON POST) when an
 // upload URL is set, deleting each only after a 2xx. Closed files are bounded by max_disk_bytes,
 // oldest dropped first (counted). Files left by a previous run are picked up at start.
@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -54,6 +55,9 @@ class Writer {
   void UploadLoop();
   // Writes what is queued (up to ~1 MiB per queue); true when more is left.
   bool DrainOnce();
+  // Appends whole lines to the open file, rotating it first where it would pass rotate_bytes (a
+  // file holds whole lines only).
+  void WriteLines(std::string_view lines);
   void Rotate();
   void EnforceDiskBound();
   bool UploadFile(const std::filesystem::path& path);
@@ -68,9 +72,6 @@ class Writer {
   std::atomic<bool> abort_uploads_{false};  // set by Stop(): an upload in flight gives up
 
   int fd_ = -1;
-  // The lines of one pass, before they are written: kept between passes (writer thread only),
-  // so that a pass does not allocate and release its 64 KiB.
-  std::string batch_;
   std::int64_t file_bytes_ = 0;
   std::int64_t file_opened_ms_ = 0;
   std::uint64_t sequence_ = 0;

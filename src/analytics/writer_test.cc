@@ -22,6 +22,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "analytics/test_event.h"
+
 namespace mgw::analytics {
 namespace {
 
@@ -30,11 +32,16 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-Event Numbered(std::uint64_t n) {
+// Queues of 64 KiB blocks with room for at least `events` of the events below (a line of one
+// is under 2 KiB, its bound included: 32 per block).
+constexpr std::size_t kBlockBytes = 64 * 1024;
+constexpr std::size_t BlocksFor(std::size_t events) { return events / 32 + 2; }
+
+// Event n, its correlation id "id-<n>".
+EventWithId Numbered(std::uint64_t n) {
   Event e;
   e.event_type = "response";
   e.request_time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1796045864123));  // 2026-11-30T13:37:44.123Z
-  e.correlation_id = "id-" + std::to_string(n);
   e.api_name = "Petstore";
   e.api_version = "1.0";
   e.api_context = "/petstore/v1";
@@ -47,7 +54,7 @@ Event Numbered(std::uint64_t n) {
   e.response_latency_ms = 1.5;
   e.request_size = n;
   e.destination = "http://127.0.0.1:1/";
-  return e;
+  return EventWithId("id-" + std::to_string(n), e);
 }
 
 class TempDir {
@@ -162,8 +169,8 @@ void ExpectExactly(const std::vector<std::uint64_t>& ids, std::uint64_t n) {
 
 TEST(AnalyticsWriter, RotationBySizeKeepsWholeLinesAndLosesNone) {
   TempDir tmp;
-  EventQueue a(1 << 16);
-  EventQueue b(1 << 16);
+  EventQueue a(kBlockBytes, BlocksFor(1 << 16));
+  EventQueue b(kBlockBytes, BlocksFor(1 << 16));
   auto options = Options(tmp.path());
   options.rotate_bytes = 4096;
   Writer writer(options, {&a, &b});
@@ -191,7 +198,7 @@ TEST(AnalyticsWriter, RotationBySizeKeepsWholeLinesAndLosesNone) {
 // rotate_bytes, cut at line boundaries.
 TEST(AnalyticsWriter, ABurstLargerThanRotateBytesIsCutAtLineBoundaries) {
   TempDir tmp;
-  EventQueue queue(1 << 14);
+  EventQueue queue(kBlockBytes, BlocksFor(1 << 14));
   auto options = Options(tmp.path());
   options.rotate_bytes = 4096;
   Writer writer(options, {&queue});
@@ -212,7 +219,7 @@ TEST(AnalyticsWriter, ABurstLargerThanRotateBytesIsCutAtLineBoundaries) {
 
 TEST(AnalyticsWriter, RotationByTime) {
   TempDir tmp;
-  EventQueue queue(1024);
+  EventQueue queue(kBlockBytes, BlocksFor(1024));
   auto options = Options(tmp.path());
   options.rotate_interval_s = 1;
   Writer writer(options, {&queue});
@@ -242,7 +249,7 @@ TEST(AnalyticsWriter, RotationByTime) {
 // sees whole files of whole lines, and a closed file never changes afterwards.
 TEST(AnalyticsWriter, AReaderNeverSeesAPartialClosedFile) {
   TempDir tmp;
-  EventQueue queue(1 << 16);
+  EventQueue queue(kBlockBytes, BlocksFor(1 << 16));
   auto options = Options(tmp.path());
   options.rotate_bytes = 8192;
   Writer writer(options, {&queue});
@@ -304,7 +311,7 @@ TEST(AnalyticsWriter, AReaderNeverSeesAPartialClosedFile) {
 
 TEST(AnalyticsWriter, MaxDiskBytesDropsTheOldestFilesAndCountsThem) {
   TempDir tmp;
-  EventQueue queue(1 << 14);
+  EventQueue queue(kBlockBytes, BlocksFor(1 << 14));
   auto options = Options(tmp.path());
   options.rotate_bytes = 4096;
   options.max_disk_bytes = 16384;
@@ -343,7 +350,7 @@ TEST(AnalyticsWriter, AFileLeftOpenByACrashIsClosedAtStart) {
   {
     std::ofstream(tmp.path() / kOpenFileName, std::ios::binary) << leftover;
   }
-  EventQueue queue(64);
+  EventQueue queue(kBlockBytes, BlocksFor(64));
   Writer writer(Options(tmp.path()), {&queue});
   ASSERT_TRUE(writer.Start());
   const auto closed = ClosedFiles(tmp.path());
@@ -370,7 +377,7 @@ TEST(AnalyticsWriter, ALeftoverFileEndingInHalfALineKeepsItsWholeLines) {
   {
     std::ofstream(tmp.path() / kOpenFileName, std::ios::binary) << leftover << half;
   }
-  EventQueue queue(64);
+  EventQueue queue(kBlockBytes, BlocksFor(64));
   Writer writer(Options(tmp.path()), {&queue});
   ASSERT_TRUE(writer.Start());
   writer.Stop();
@@ -383,7 +390,7 @@ TEST(AnalyticsWriter, ALeftoverFileEndingInHalfALineKeepsItsWholeLines) {
 TEST(AnalyticsWriter, AnEmptyLeftoverFileLeavesNoClosedFile) {
   TempDir tmp;
   { std::ofstream(tmp.path() / kOpenFileName, std::ios::binary); }
-  EventQueue queue(64);
+  EventQueue queue(kBlockBytes, BlocksFor(64));
   Writer writer(Options(tmp.path()), {&queue});
   ASSERT_TRUE(writer.Start());
   writer.Stop();
@@ -393,8 +400,8 @@ TEST(AnalyticsWriter, AnEmptyLeftoverFileLeavesNoClosedFile) {
 
 TEST(AnalyticsWriter, StopWritesWhatIsQueuedAndClosesTheFile) {
   TempDir tmp;
-  EventQueue a(1024);
-  EventQueue b(1024);
+  EventQueue a(kBlockBytes, BlocksFor(1024));
+  EventQueue b(kBlockBytes, BlocksFor(1024));
   Writer writer(Options(tmp.path()), {&a, &b});
   ASSERT_TRUE(writer.Start());
   for (std::uint64_t i = 0; i < 100; ++i) {
@@ -414,8 +421,8 @@ TEST(AnalyticsWriter, StopWritesWhatIsQueuedAndClosesTheFile) {
 // written.
 TEST(AnalyticsWriter, StopWritesEverythingEvenMoreThanOnePassTakes) {
   TempDir tmp;
-  EventQueue a(1 << 14);
-  EventQueue b(1 << 14);
+  EventQueue a(kBlockBytes, BlocksFor(1 << 14));
+  EventQueue b(kBlockBytes, BlocksFor(1 << 14));
   constexpr std::uint64_t kEvents = 16000;  // ~9 MiB of lines
   for (std::uint64_t i = 0; i < kEvents; ++i) {
     ASSERT_TRUE((i % 2 == 0 ? a : b).Push(Numbered(i)));
@@ -434,7 +441,7 @@ TEST(AnalyticsWriter, StopWritesEverythingEvenMoreThanOnePassTakes) {
 TEST(AnalyticsWriter, ARestartKeepsTheFilesOfTheRunBefore) {
   TempDir tmp;
   for (int run = 0; run < 2; ++run) {
-    EventQueue queue(64);
+    EventQueue queue(kBlockBytes, BlocksFor(64));
     Writer writer(Options(tmp.path()), {&queue});
     ASSERT_TRUE(writer.Start());
     for (std::uint64_t i = 0; i < 10; ++i) {
@@ -450,7 +457,7 @@ TEST(AnalyticsWriter, ARestartKeepsTheFilesOfTheRunBefore) {
 TEST(AnalyticsWriter, StartFailsWhenTheFolderCannotBeMade) {
   TempDir tmp;
   { std::ofstream(tmp.path() / "file", std::ios::binary) << "x"; }
-  EventQueue queue(64);
+  EventQueue queue(kBlockBytes, BlocksFor(64));
   Writer writer(Options(tmp.path() / "file" / "analytics"), {&queue});
   const auto started = writer.Start();
   ASSERT_FALSE(started);
@@ -461,7 +468,7 @@ TEST(AnalyticsWriter, StartFailsWhenTheFolderCannotBeMade) {
 // not wait for the back-off.
 TEST(AnalyticsWriter, AnUnreachableCollectorKeepsFilesAndStopIsPrompt) {
   TempDir tmp;
-  EventQueue queue(64);
+  EventQueue queue(kBlockBytes, BlocksFor(64));
   auto options = Options(tmp.path());
   options.rotate_interval_s = 1;
   options.upload_url = "http://127.0.0.1:1/collect";  // nothing listens on port 1
@@ -496,7 +503,7 @@ TEST(AnalyticsWriter, StopAbortsAnUploadTheCollectorNeverAnswers) {
   const int port = ntohs(address.sin_port);
 
   TempDir tmp;
-  EventQueue queue(64);
+  EventQueue queue(kBlockBytes, BlocksFor(64));
   auto options = Options(tmp.path());
   options.rotate_interval_s = 1;
   options.upload_url = "http://127.0.0.1:" + std::to_string(port) + "/collect";

@@ -31,7 +31,7 @@ std::string_view LevelName(Level level) {
 }
 
 Policies::Policies(const bundle::Policies& policies) {
-  auto load = [](const std::vector<bundle::Policy>& list, std::unordered_map<std::string, Limit>& map) {
+  auto load = [](const std::vector<bundle::Policy>& list, Map& map) {
     for (const auto& p : list) {
       map[p.name] = Limit{p.count, std::max<std::int64_t>(1, p.window_seconds), p.stop_on_quota, p.burst};
     }
@@ -41,8 +41,7 @@ Policies::Policies(const bundle::Policies& policies) {
   load(policies.subscription, subscription_);
 }
 
-const Limit* Policies::Lookup(const std::unordered_map<std::string, Limit>& map,
-                              const std::string& tier, bool& found) {
+const Limit* Policies::Lookup(const Map& map, std::string_view tier, bool& found) {
   found = true;
   if (tier.empty() || tier == "Unlimited") {
     return nullptr;
@@ -55,13 +54,13 @@ const Limit* Policies::Lookup(const std::unordered_map<std::string, Limit>& map,
   return &it->second;
 }
 
-const Limit* Policies::Resource(const std::string& tier, bool& found) const {
+const Limit* Policies::Resource(std::string_view tier, bool& found) const {
   return Lookup(resource_, tier, found);
 }
-const Limit* Policies::Application(const std::string& tier, bool& found) const {
+const Limit* Policies::Application(std::string_view tier, bool& found) const {
   return Lookup(application_, tier, found);
 }
-const Limit* Policies::Subscription(const std::string& tier, bool& found) const {
+const Limit* Policies::Subscription(std::string_view tier, bool& found) const {
   return Lookup(subscription_, tier, found);
 }
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/string_hash.h"
 #include "bundle/model.h"
 #include "ratelimit/limiter.h"
 
@@ -41,16 +42,16 @@ class Policies {
  public:
   explicit Policies(const bundle::Policies& policies);
   // nullptr for "Unlimited"; std::nullopt-like: `found` false when the tier is not defined.
-  const Limit* Resource(const std::string& tier, bool& found) const;
-  const Limit* Application(const std::string& tier, bool& found) const;
-  const Limit* Subscription(const std::string& tier, bool& found) const;
+  const Limit* Resource(std::string_view tier, bool& found) const;
+  const Limit* Application(std::string_view tier, bool& found) const;
+  const Limit* Subscription(std::string_view tier, bool& found) const;
 
  private:
-  static const Limit* Lookup(const std::unordered_map<std::string, Limit>& map,
-                             const std::string& tier, bool& found);
-  std::unordered_map<std::string, Limit> resource_;
-  std::unordered_map<std::string, Limit> application_;
-  std::unordered_map<std::string, Limit> subscription_;
+  using Map = std::unordered_map<std::string, Limit, base::StringHash, std::equal_to<>>;
+  static const Limit* Lookup(const Map& map, std::string_view tier, bool& found);
+  Map resource_;
+  Map application_;
+  Map subscription_;
 };
 
 // Decides `checks` against the local table at `now_ms`. A check whose Limit has a burst also

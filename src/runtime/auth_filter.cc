@@ -533,8 +533,9 @@ AuthDecision Authenticator::Authorize(std::shared_ptr<const Principal> principal
     return decision;
   }
   decision.allowed = true;
-  decision.subscription_tier =
-      subscription != nullptr && !subscription->tier.empty() ? subscription->tier : "Default";
+  decision.subscription_tier = subscription != nullptr && !subscription->tier.empty()
+                                  ? std::string_view(subscription->tier)
+                                  : std::string_view("Default");
   decision.principal = std::move(principal);
   return decision;
 }
@@ -545,7 +546,9 @@ std::optional<AuthDecision> Authenticator::AuthenticateCached(AuthWorkerState& s
                                                               const AuthInput& input,
                                                               std::int64_t now) const {
   // Exactly the case Authenticate resolves from the JWT cache: one credential, no API key,
-  // scheme Bearer (any case), a JWT-shaped token that is cached under the current keys.
+  // scheme Bearer (any case), a token that is cached under the current keys. Only JWT-shaped
+  // tokens enter that cache (Authenticate checks SplitCompact before inserting), and a hit is a
+  // byte-for-byte equal token, so the shape is not checked again here (a scan of the whole token).
   if (input.credentials.size() != 1 || !input.api_keys.empty() ||
       !Contains(resource.security.types, "oauth2")) {
     return std::nullopt;
@@ -556,8 +559,7 @@ std::optional<AuthDecision> Authenticator::AuthenticateCached(AuthWorkerState& s
     return std::nullopt;
   }
   const std::string_view token = Trim(value.substr(space + 1));
-  if (token.empty() || !security::SplitCompact(token) ||
-      jwt_->KeyGeneration() != state.jwt_key_generation) {
+  if (token.empty() || jwt_->KeyGeneration() != state.jwt_key_generation) {
     return std::nullopt;
   }
   auto principal = state.jwt.Find(token, now, auth_.clock_skew_s);

@@ -39,7 +39,8 @@ struct AuthDecision {
   std::string description;
   std::string www_authenticate;
   std::shared_ptr<const security::Principal> principal;  // set when allowed
-  std::string subscription_tier;  // for rate limiting: the token's tier for this API
+  // For rate limiting: the token's tier for this API (a view into `principal`, or a literal).
+  std::string_view subscription_tier;
 };
 
 struct AuthWorkerState {

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "analytics/event.h"
+
 namespace mgw::runtime {
 
 std::string SanitiseName(std::string_view name) {
@@ -160,6 +162,8 @@ base::Result<std::unique_ptr<GatewayConfig>> BuildGatewayConfig(
       rr.resource = &resource;
       rr.label = resource.method + " " + resource.path_template;
       rr.rate_key = route.rate_key + ":" + rr.label;
+      rr.analytics_api_json =
+          analytics::ApiFieldsJson(api.title, api.version, api.base_path, resource.path_template);
       if (!resource.production_endpoint.empty()) {
         auto it = group_index.find(resource.production_endpoint);
         rr.production = it == group_index.end() ? -1 : it->second;

@@ -23,6 +23,7 @@ struct ResourceRoute {
   int sandbox = -1;
   std::string label;    // "GET /pets/{petId}" for logs and metrics
   std::string rate_key; // "<basePath>:<version>:<METHOD> <template>" (resource-level counter)
+  std::string analytics_api_json;  // the event's API fields, written once (analytics::ApiFieldsJson)
 };
 
 struct ApiRoute {

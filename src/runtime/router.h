@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/string_hash.h"
 #include "runtime/path.h"
 
 namespace mgw::runtime {
@@ -74,12 +75,8 @@ class RouteTable {
   const Node* Walk(const Node& node, const NormalisedPath& path, std::size_t index,
                    const Node** wildcard) const;
 
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   // "/a/b" (decoded, joined) -> API index; looked up by string_view without allocating.
-  std::unordered_map<std::string, int, StringHash, std::equal_to<>> base_paths_;
+  std::unordered_map<std::string, int, base::StringHash, std::equal_to<>> base_paths_;
   std::size_t max_base_depth_ = 0;
   std::vector<ApiEntry> apis_;
 };

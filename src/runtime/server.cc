@@ -511,7 +511,7 @@ struct Exchange {
   std::string log_path;  // path only: a query may carry credentials
   unsigned status = 0;
   std::uint64_t bytes_sent = 0;
-  std::string application = "-";
+  std::string_view application = "-";  // the fields from authentication point into `principal`
   std::string cors_origin;  // set when the API allows the request's Origin
   const ApiRoute* api_route = nullptr;
   const bundle::Api* api_model = nullptr;
@@ -520,8 +520,8 @@ struct Exchange {
   std::array<char, kRateLinesCapacity> rate_lines;
   std::size_t rate_lines_size = 0;
   std::size_t rate_field_count = 0;
-  std::string subscription_tier;  // from authentication, for the subscription level
-  std::string throttled_reason;   // level that rejected the request, for analytics
+  std::string_view subscription_tier;  // from authentication, for the subscription level
+  std::string_view throttled_reason;   // level that rejected the request, for analytics
   int throttled_level = -1;
   // For metrics and the analytics event.
   int metric_slot = 0;
@@ -531,9 +531,11 @@ struct Exchange {
   double backend_ms = -1;
   std::string_view destination;  // a target URL of the immutable configuration
   std::uint64_t request_bytes = 0;
-  std::string user;
-  std::string key_type;
-  std::string application_id;
+  // Who authenticated, kept for the exchange so that the views above and below need no copies.
+  std::shared_ptr<const security::Principal> principal;
+  std::string_view user;
+  std::string_view key_type;
+  std::string_view application_id;
   std::string user_agent;
   const ResourceRoute* resource_route = nullptr;
 };
@@ -1618,7 +1620,7 @@ void CollectRateChecks(const Shared& shared, const Exchange& exchange, const Req
     add(ratelimit::Level::kSubscription, "Unauthenticated", limit, found, true,
         compose(0, needed, needed ? ClientIp(shared, request, peer_ip) : std::string(), api.rate_key));
   } else {
-    const std::string& tier = exchange.subscription_tier;
+    const std::string_view tier = exchange.subscription_tier;
     const auto* limit = policies.Subscription(tier, found);
     add(ratelimit::Level::kSubscription, tier, limit, found, tier == "Default",
         compose(0, found && limit != nullptr, principal->application_id, api.rate_key));
@@ -1700,7 +1702,7 @@ Awaitable<bool> SendThrottled(Worker& worker, Stream& stream, Exchange& exchange
                               const std::vector<ratelimit::Check>& checks,
                               const ratelimit::Decision& decision, bool keep_alive, unsigned version) {
   const auto& rejected = checks[decision.rejected];
-  exchange.throttled_reason = std::string(ratelimit::LevelName(rejected.level));
+  exchange.throttled_reason = ratelimit::LevelName(rejected.level);
   exchange.throttled_level = static_cast<int>(rejected.level);
   exchange.event_type = "throttle";
   worker.metrics->Throttled(exchange.metric_slot, exchange.throttled_level);
@@ -1881,8 +1883,8 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
   exchange.request_bytes = parser.content_length().value_or(0);
 
   // Authentication and authorization (contract section 5).
-  std::shared_ptr<const security::Principal> principal;
-  std::string key_type = "PRODUCTION";
+  std::shared_ptr<const security::Principal>& principal = exchange.principal;
+  std::string_view key_type = "PRODUCTION";
   if (!resource.security.disabled) {
     const std::string& header_name =
         api_route->api->auth_header.empty() ? config.auth.header : api_route->api->auth_header;
@@ -1929,8 +1931,8 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
                                            version, &extra);
       co_return co_await finish_local(keep);
     }
-    principal = decision.principal;
-    exchange.subscription_tier = decision.subscription_tier;
+    principal = std::move(decision.principal);
+    exchange.subscription_tier = decision.subscription_tier;  // a view into the principal
     key_type = principal->key_type;
     exchange.application = principal->application_name;
     exchange.application_id = principal->application_id;
@@ -2037,41 +2039,39 @@ void FinishExchange(Worker& worker, Exchange& exchange, const std::string& peer_
   if (!worker.events) {
     return;
   }
-  // Written straight into the queue's slot (no Event moved in and destroyed); nothing is built
-  // when the queue is full and the event is dropped.
-  worker.events->Emplace([&](analytics::Event& event) {
-    event.event_type = !exchange.event_type.empty() ? exchange.event_type
-                       : exchange.error_code != 0   ? "fault"
-                                                    : "response";
-    event.request_time = exchange.request_time;
-    event.correlation_id = std::move(exchange.correlation_id);
-    if (exchange.api_model != nullptr) {
-      event.api_name = exchange.api_model->title;
-      event.api_version = exchange.api_model->version;
-      event.api_context = exchange.api_model->base_path;
-    }
-    if (exchange.resource_route != nullptr) {
-      event.api_resource_template = exchange.resource_route->resource->path_template;
-    }
-    event.http_method = std::move(exchange.method);
-    event.application_id = std::move(exchange.application_id);
-    if (exchange.application != "-") {
-      event.application_name = exchange.application;
-    }
-    event.key_type = std::move(exchange.key_type);
-    event.user_name = std::move(exchange.user);
-    event.end_user_ip = peer_ip;
-    event.user_agent = std::move(exchange.user_agent);
-    event.proxy_response_code = static_cast<int>(exchange.status);
-    event.target_response_code = exchange.target_status;
-    event.response_latency_ms = seconds * 1000.0;
-    event.backend_latency_ms = exchange.backend_ms >= 0 ? exchange.backend_ms : 0;
-    event.request_size = exchange.request_bytes;
-    event.response_size = exchange.bytes_sent;
-    event.error_code = exchange.error_code;
-    event.throttled_out_reason = std::move(exchange.throttled_reason);
-    event.destination = exchange.destination;
-  });
+  // Views into the exchange: the queue writes the JSON line before Push returns.
+  analytics::Event event;
+  event.event_type = !exchange.event_type.empty() ? exchange.event_type
+                     : exchange.error_code != 0   ? "fault"
+                                                  : "response";
+  event.request_time = exchange.request_time;
+  event.correlation_id = exchange.correlation_id;
+  if (exchange.resource_route != nullptr) {
+    event.api_json = exchange.resource_route->analytics_api_json;
+  } else if (exchange.api_model != nullptr) {
+    event.api_name = exchange.api_model->title;
+    event.api_version = exchange.api_model->version;
+    event.api_context = exchange.api_model->base_path;
+  }
+  event.http_method = exchange.method;
+  event.application_id = exchange.application_id;
+  if (exchange.application != "-") {
+    event.application_name = exchange.application;
+  }
+  event.key_type = exchange.key_type;
+  event.user_name = exchange.user;
+  event.end_user_ip = peer_ip;
+  event.user_agent = exchange.user_agent;
+  event.proxy_response_code = static_cast<int>(exchange.status);
+  event.target_response_code = exchange.target_status;
+  event.response_latency_ms = seconds * 1000.0;
+  event.backend_latency_ms = exchange.backend_ms >= 0 ? exchange.backend_ms : 0;
+  event.request_size = exchange.request_bytes;
+  event.response_size = exchange.bytes_sent;
+  event.error_code = exchange.error_code;
+  event.throttled_out_reason = exchange.throttled_reason;
+  event.destination = exchange.destination;
+  worker.events->Push(event);
 }
 
 void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string& peer_ip) {
@@ -2565,7 +2565,9 @@ base::Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Gatewa
     worker->metrics = std::make_unique<MetricsShard>(impl->shared.metric_slots->Count());
     impl->shared.shards.push_back(worker->metrics.get());
     if (config->config.analytics.enabled) {
-      worker->events = std::make_unique<analytics::EventQueue>(64 * 1024);
+      // Up to 32 MiB of lines per worker (about 60,000 events, a second at this machine's rate
+      // for one worker: room for the writer's fsync at rotation), taken 256 KiB at a time.
+      worker->events = std::make_unique<analytics::EventQueue>(256 * 1024, 128);
       impl->shared.queues.push_back(worker->events.get());
     }
     if (impl->shared.redis_health) {
