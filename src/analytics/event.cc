@@ -7,6 +7,10 @@
 
 #include "base/log.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace mgw::analytics {
 namespace {
 
@@ -92,11 +96,35 @@ bool EightPlainBytes(const char* data) {
   return flags == 0;
 }
 
-// True when every byte of `text` is copied as it is. Eight bytes at a time; a text of eight bytes
-// or more ends with one word that overlaps the one before, so no byte is looked at on its own.
+#if defined(__SSE2__)
+// True when none of the 16 bytes at `data` needs care. A signed compare with 0x20 catches both the
+// control characters and every byte from 0x80 (negative as signed).
+bool SixteenPlainBytes(const char* data) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data));
+  const __m128i quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'));
+  const __m128i care =
+      _mm_or_si128(_mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)), _mm_or_si128(quote, backslash));
+  return _mm_movemask_epi8(care) == 0;
+}
+#endif
+
+// True when every byte of `text` is copied as it is. Sixteen bytes at a time (eight without SSE2);
+// a text of a block or more ends with one block that overlaps the one before, so no byte is looked
+// at on its own.
 bool AllPlain(std::string_view text) {
   const char* data = text.data();
   const std::size_t size = text.size();
+#if defined(__SSE2__)
+  if (size >= 16) {
+    for (std::size_t i = 0; i + 16 < size; i += 16) {
+      if (!SixteenPlainBytes(data + i)) {
+        return false;
+      }
+    }
+    return SixteenPlainBytes(data + size - 16);
+  }
+#endif
   if (size < 8) {
     for (std::size_t i = 0; i < size; ++i) {
       if (kNeedsCare[static_cast<unsigned char>(data[i])]) {

@@ -175,12 +175,13 @@ TEST(AnalyticsEvent, WorstCaseEscapingFitsAndAppendsAfterExistingText) {
   EXPECT_DOUBLE_EQ(o.at("responseLatency").to_number<double>(), 1e15);
 }
 
-// Plain runs are skipped eight bytes at a time: a byte that needs escaping must be found at every
-// offset of such a block, and bytes just inside the plain range must not be escaped.
+// Plain runs are skipped a block (16 or 8 bytes) at a time: a byte that needs escaping must be
+// found at every offset of such a block, and bytes just inside the plain range must not be escaped.
 TEST(AnalyticsEvent, EscapesASpecialByteAtEveryOffset) {
   // Every length from 1 to 40 (texts under one word, whole words, and words plus a tail that the
   // last, overlapping word covers), every offset.
-  for (const char special : {'"', '\\', '\x1f', '\x01', '\x7f', '\x80', ' ', '~', '!', '#', '[', ']'}) {
+  for (const char special :
+       {'"', '\\', '\x1f', '\x01', '\0', '\x7f', '\x80', '\xff', ' ', '~', '!', '#', '[', ']'}) {
     for (std::size_t size = 1; size <= 40; ++size) {
       for (std::size_t at = 0; at < size; ++at) {
         Event e = FullEvent();
@@ -189,7 +190,9 @@ TEST(AnalyticsEvent, EscapesASpecialByteAtEveryOffset) {
         e.user_agent = agent;
         const auto o = Parse(ToJsonLine(e));
         const std::string expected =
-            special == '\x80' ? agent.substr(0, at) + "\xef\xbf\xbd" + agent.substr(at + 1) : agent;
+            special == '\x80' || special == '\xff'
+                ? agent.substr(0, at) + "\xef\xbf\xbd" + agent.substr(at + 1)
+                : agent;
         ASSERT_EQ(o.at("userAgentHeader").as_string(), expected)
             << int(special) << " at " << at << " of " << size;
       }

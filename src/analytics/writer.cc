@@ -191,7 +191,8 @@ bool Writer::DrainOnce() {
 }
 
 void Writer::WriteLines(std::string_view lines) {
-  const auto rotate_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, options_.rotate_bytes));
+  const auto rotate_bytes =
+      static_cast<std::size_t>(std::max<std::int64_t>(0, options_.rotate_bytes));
   while (!lines.empty()) {
     std::size_t take = lines.size();
     const auto file_bytes = static_cast<std::size_t>(file_bytes_);

@@ -33,7 +33,10 @@ std::string_view LevelName(Level level) {
 Policies::Policies(const bundle::Policies& policies) {
   auto load = [](const std::vector<bundle::Policy>& list, Map& map) {
     for (const auto& p : list) {
-      map[p.name] = Limit{p.count, std::max<std::int64_t>(1, p.window_seconds), p.stop_on_quota, p.burst};
+      Limit limit{p.count, std::max<std::int64_t>(1, p.window_seconds), p.stop_on_quota, p.burst, {}};
+      limit.policy_params =
+          ";q=" + std::to_string(limit.count) + ";w=" + std::to_string(limit.window_seconds);
+      map[p.name] = std::move(limit);
     }
   };
   load(policies.resource, resource_);

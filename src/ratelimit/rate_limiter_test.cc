@@ -96,6 +96,10 @@ TEST(Policies, TheThreeSectionsAreSeparateNamespaces) {
   ASSERT_NE(subscription, nullptr);
   EXPECT_EQ(subscription->count, 5);
   EXPECT_EQ(subscription->burst, 2);
+  // The RateLimit-Policy parameters, written once per policy.
+  EXPECT_EQ(resource->policy_params, ";q=100;w=60");
+  EXPECT_EQ(application->policy_params, ";q=20;w=3600");
+  EXPECT_EQ(subscription->policy_params, ";q=5;w=1");
   EXPECT_EQ(policies.Application("Silver", found), nullptr);
   EXPECT_FALSE(found);
 }

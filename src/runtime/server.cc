@@ -1655,10 +1655,15 @@ void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>&
     }
     put("\"");
     put(ratelimit::LevelName(checks[i].level));
-    put("\";q=");
-    number(checks[i].limit->count);
-    put(";w=");
-    number(checks[i].limit->window_seconds);
+    put("\"");
+    if (const ratelimit::Limit& limit = *checks[i].limit; !limit.policy_params.empty()) {
+      put(limit.policy_params);
+    } else {
+      put(";q=");
+      number(limit.count);
+      put(";w=");
+      number(limit.window_seconds);
+    }
   }
   const auto& top = decision.states[decision.most_restrictive];
   put("\r\n");
