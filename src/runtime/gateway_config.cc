@@ -162,8 +162,10 @@ base::Result<std::unique_ptr<GatewayConfig>> BuildGatewayConfig(
       rr.resource = &resource;
       rr.label = resource.method + " " + resource.path_template;
       rr.rate_key = route.rate_key + ":" + rr.label;
-      rr.analytics_api_json =
-          analytics::ApiFieldsJson(api.title, api.version, api.base_path, resource.path_template);
+      if (gateway->config.analytics.enabled) {
+        rr.analytics_api_json =
+            analytics::ApiFieldsJson(api.title, api.version, api.base_path, resource.path_template);
+      }
       if (!resource.production_endpoint.empty()) {
         auto it = group_index.find(resource.production_endpoint);
         rr.production = it == group_index.end() ? -1 : it->second;

@@ -23,7 +23,8 @@ struct ResourceRoute {
   int sandbox = -1;
   std::string label;    // "GET /pets/{petId}" for logs and metrics
   std::string rate_key; // "<basePath>:<version>:<METHOD> <template>" (resource-level counter)
-  std::string analytics_api_json;  // the event's API fields, written once (analytics::ApiFieldsJson)
+  // The event's API fields, written once (analytics::ApiFieldsJson) when analytics is on.
+  std::string analytics_api_json;
 };
 
 struct ApiRoute {
