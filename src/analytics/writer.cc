@@ -268,17 +268,23 @@ void Writer::EnforceDiskBound() {
 void Writer::WriteLoop() {
   std::unique_lock lock(mutex_);
   bool more = false;
+  int empty_passes = 0;  // passes in a row that found nothing to write
   while (!stopping_) {
     if (!more) {
-      // Short passes, often: a pass takes the CPU from the workers for as long as it runs (on a
-      // busy single core, a 100 ms backlog is a few milliseconds of stalled requests).
-      wake_.wait_for(lock, std::chrono::milliseconds(10));
+      // Short passes, often, while events arrive: a pass takes the CPU from the workers for as
+      // long as it runs (on a busy single core, a 100 ms backlog is a few milliseconds of stalled
+      // requests). After a second without events, a pass every 100 ms: an idle gateway's writer
+      // wakes 10 times a second, not 100, and the first events after a pause wait at most 100 ms
+      // (a queue holds about a second of a busy worker's events).
+      wake_.wait_for(lock, std::chrono::milliseconds(empty_passes >= 100 ? 100 : 10));
     }
     if (stopping_) {
       break;
     }
     lock.unlock();
+    const std::uint64_t written = written_.load();
     more = DrainOnce();  // more queued than one pass takes: go on without waiting
+    empty_passes = written_.load() == written ? empty_passes + 1 : 0;
     if (file_bytes_ >= options_.rotate_bytes ||
         (file_bytes_ > 0 && NowMs() - file_opened_ms_ >= options_.rotate_interval_s * 1000)) {
       Rotate();
