@@ -289,8 +289,7 @@ std::size_t JsonLineBound(const Event& e) {
   constexpr std::size_t kKeysBound = 512;  // the keys and punctuation below: 375 bytes
   return kKeysBound + 6 * kNumberBound + 2 * kDecimalBound + StringBound(e.event_type) +
          base::kRfc3339MaxBytes + 2 + StringBound(e.correlation_id) + e.api_json.size() +
-         StringBound(e.api_name) +
-         StringBound(e.api_version) + StringBound(e.api_context) +
+         StringBound(e.api_name) + StringBound(e.api_version) + StringBound(e.api_context) +
          StringBound(e.api_resource_template) + StringBound(e.http_method) +
          StringBound(e.application_id) + StringBound(e.application_name) +
          StringBound(e.key_type) + StringBound(e.user_name) + StringBound(e.end_user_ip) +

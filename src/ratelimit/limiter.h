@@ -20,8 +20,9 @@ struct Limit {
   std::int64_t window_seconds = 60;
   bool stop_on_quota = true;        // false: count, never reject
   std::int64_t burst = 0;           // at most this many per second; 0 = no burst limit
-  // ";q=<count>;w=<window_seconds>" for the RateLimit-Policy field, written once by Policies (a
-  // Limit made elsewhere may leave it empty: the field is then formatted per request).
+  // ";q=<count>;w=<window_seconds>" for the RateLimit-Policy field, written once by Policies
+  // (the gateway's checks take their limits from there; the burst windows made on the side never
+  // appear in that field).
   std::string policy_params;
 };
 

@@ -511,7 +511,6 @@ struct Exchange {
   std::string log_path;  // path only: a query may carry credentials
   unsigned status = 0;
   std::uint64_t bytes_sent = 0;
-  std::string_view application = "-";  // the fields from authentication point into `principal`
   std::string cors_origin;  // set when the API allows the request's Origin
   const ApiRoute* api_route = nullptr;
   const bundle::Api* api_model = nullptr;
@@ -531,11 +530,9 @@ struct Exchange {
   double backend_ms = -1;
   std::string_view destination;  // a target URL of the immutable configuration
   std::uint64_t request_bytes = 0;
-  // Who authenticated, kept for the exchange so that the views above and below need no copies.
+  // Who authenticated (null: nobody), kept for the exchange: the analytics event and the access
+  // log read the application, user and key type from it, and subscription_tier points into it.
   std::shared_ptr<const security::Principal> principal;
-  std::string_view user;
-  std::string_view key_type;
-  std::string_view application_id;
   std::string user_agent;
   const ResourceRoute* resource_route = nullptr;
 };
@@ -1656,14 +1653,7 @@ void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>&
     put("\"");
     put(ratelimit::LevelName(checks[i].level));
     put("\"");
-    if (const ratelimit::Limit& limit = *checks[i].limit; !limit.policy_params.empty()) {
-      put(limit.policy_params);
-    } else {
-      put(";q=");
-      number(limit.count);
-      put(";w=");
-      number(limit.window_seconds);
-    }
+    put(checks[i].limit->policy_params);  // every check's limit comes from ratelimit::Policies
   }
   const auto& top = decision.states[decision.most_restrictive];
   put("\r\n");
@@ -1889,7 +1879,6 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
 
   // Authentication and authorization (contract section 5).
   std::shared_ptr<const security::Principal>& principal = exchange.principal;
-  std::string_view key_type = "PRODUCTION";
   if (!resource.security.disabled) {
     const std::string& header_name =
         api_route->api->auth_header.empty() ? config.auth.header : api_route->api->auth_header;
@@ -1938,11 +1927,6 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     }
     principal = std::move(decision.principal);
     exchange.subscription_tier = decision.subscription_tier;  // a view into the principal
-    key_type = principal->key_type;
-    exchange.application = principal->application_name;
-    exchange.application_id = principal->application_id;
-    exchange.user = principal->user;
-    exchange.key_type = principal->key_type;
     // API keys presented in a header are credentials too: they stay with the gateway.
     if (config.auth.remove_auth_header) {
       for (const auto& location : resource.security.api_keys) {
@@ -2010,7 +1994,7 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     co_return co_await finish_local(keep);
   }
 
-  const bool sandbox = key_type == "SANDBOX";
+  const bool sandbox = principal && principal->key_type == "SANDBOX";
   const int group_index = sandbox ? route.sandbox : route.production;
   if (group_index < 0) {
     const bool keep = co_await SendFault(
@@ -2059,12 +2043,12 @@ void FinishExchange(Worker& worker, Exchange& exchange, const std::string& peer_
     event.api_context = exchange.api_model->base_path;
   }
   event.http_method = exchange.method;
-  event.application_id = exchange.application_id;
-  if (exchange.application != "-") {
-    event.application_name = exchange.application;
+  if (const auto* principal = exchange.principal.get()) {
+    event.application_id = principal->application_id;
+    event.application_name = principal->application_name;
+    event.key_type = principal->key_type;
+    event.user_name = principal->user;
   }
-  event.key_type = exchange.key_type;
-  event.user_name = exchange.user;
   event.end_user_ip = peer_ip;
   event.user_agent = exchange.user_agent;
   event.proxy_response_code = static_cast<int>(exchange.status);
@@ -2112,7 +2096,7 @@ void WriteAccessLog(Worker& worker, const Exchange& exchange, const std::string&
     line += '-';
   }
   line += " app=";
-  line += exchange.application;
+  line += exchange.principal ? std::string_view(exchange.principal->application_name) : "-";
   line += '\n';
   worker.access_log.Append(line);
 }
