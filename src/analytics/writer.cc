@@ -19,6 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr std::int64_t kWritebackBytes = std::int64_t{8} << 20;
+
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -224,6 +226,21 @@ void Writer::WriteLines(std::string_view lines) {
     file_bytes_ += static_cast<std::int64_t>(take - left);
     lines.remove_prefix(take);
   }
+  StartWriteback();
+}
+
+void Writer::StartWriteback() {
+  if (fd_ < 0 || file_bytes_ - writeback_from_ < kWritebackBytes) {
+    return;
+  }
+  // Pages still dirty or under write-back are left alone by POSIX_FADV_DONTNEED; Rotate drops
+  // them after its fsync. Both calls are advice: a failure loses nothing.
+  if (writeback_from_ > dropped_to_) {
+    ::posix_fadvise(fd_, dropped_to_, writeback_from_ - dropped_to_, POSIX_FADV_DONTNEED);
+    dropped_to_ = writeback_from_;
+  }
+  ::sync_file_range(fd_, writeback_from_, file_bytes_ - writeback_from_, SYNC_FILE_RANGE_WRITE);
+  writeback_from_ = file_bytes_;
 }
 
 void Writer::Rotate() {
@@ -232,7 +249,10 @@ void Writer::Rotate() {
     return;
   }
   ::fsync(fd_);
+  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);  // clean now: see StartWriteback
   ::close(fd_);
+  writeback_from_ = 0;
+  dropped_to_ = 0;
   std::error_code ec;
   const fs::path open = options_.dir / kOpenFileName;
   fs::rename(open, FreshClosedPath(options_.dir, sequence_), ec);

@@ -58,6 +58,13 @@ class Writer {
   // Appends whole lines to the open file, rotating it first where it would pass rotate_bytes (a
   // file holds whole lines only).
   void WriteLines(std::string_view lines);
+  // Event files are written once and read at most once more (by the uploader or a collector), so
+  // their pages are not kept: every kWritebackBytes of the open file, the write-back of what was
+  // appended since the last call is started, and the range started the call before (on disk by
+  // then, as a rule) is dropped from the page cache. The writer's memory then stays flat instead
+  // of filling the page cache (charged to a container's memory), the disk is written evenly
+  // rather than in bursts at the kernel's dirty limits, and new pages come from ones just freed.
+  void StartWriteback();
   void Rotate();
   void EnforceDiskBound();
   bool UploadFile(const std::filesystem::path& path);
@@ -73,6 +80,8 @@ class Writer {
 
   int fd_ = -1;
   std::int64_t file_bytes_ = 0;
+  std::int64_t writeback_from_ = 0;  // the open file's write-back is started up to here
+  std::int64_t dropped_to_ = 0;      // ... and its pages are dropped up to here
   std::int64_t file_opened_ms_ = 0;
   std::uint64_t sequence_ = 0;
   std::atomic<std::uint64_t> written_{0};
