@@ -380,9 +380,17 @@ TEST(HeadParserPutHead, FindsTheEndOfAHeadAsStringFindDoes) {
   std::mt19937 random(7);
   const std::string alphabet = "\r\n\r\nab";
   for (int i = 0; i < 20000; ++i) {
-    std::string text(std::uniform_int_distribution<std::size_t>(0, 70)(random), 'a');
+    // Short texts of the whole alphabet; longer ones mostly 'a', so that 64-byte spans without
+    // an LF occur, followed by a hit at any offset.
+    const bool sparse = i % 2 == 1;
+    std::string text(std::uniform_int_distribution<std::size_t>(0, sparse ? 300 : 70)(random), 'a');
     for (auto& c : text) {
-      c = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(random)];
+      if (!sparse || std::uniform_int_distribution<int>(0, 60)(random) == 0) {
+        c = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(random)];
+      }
+    }
+    if (sparse && text.size() >= 4) {
+      text.replace(std::uniform_int_distribution<std::size_t>(0, text.size() - 4)(random), 4, "\r\n\r\n");
     }
     const std::size_t from = std::uniform_int_distribution<std::size_t>(0, text.size())(random);
     const auto expected = text.find("\r\n\r\n", from);
@@ -394,14 +402,20 @@ TEST(HeadParserPutHead, FindsTheEndOfAHeadAsStringFindDoes) {
 }
 
 TEST(HeadParserPutHead, FindsControlCharactersAtEveryOffset) {
-  // The 16-byte scan and its scalar tail: every position of every kind of byte.
-  for (std::size_t length = 0; length < 40; ++length) {
+  // The 64-byte rough scan, the 16-byte exact one and the scalar tail: every position of every
+  // kind of byte, alone and after bytes the rough scan stops at but that are no hit.
+  for (std::size_t length = 0; length < 160; ++length) {
     for (std::size_t at = 0; at < length; ++at) {
       for (const char c : {'\0', '\x01', '\n', '\r', '\x1f', '\x7f'}) {
         std::string text(length, 'v');
         text[at] = c;
         EXPECT_EQ(FindFieldControl(text.data(), text.data() + text.size()) - text.data(),
                   static_cast<std::ptrdiff_t>(at));
+        if (at > 0) {
+          text[at / 2] = at % 2 == 0 ? '\t' : '\x80';
+          EXPECT_EQ(FindFieldControl(text.data(), text.data() + text.size()) - text.data(),
+                    static_cast<std::ptrdiff_t>(at));
+        }
       }
       std::string text(length, 'v');
       text[at] = '\t';
