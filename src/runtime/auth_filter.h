@@ -14,6 +14,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include "bundle/model.h"
 #include "config/config.h"
@@ -26,9 +27,10 @@
 namespace mgw::runtime {
 
 // What the filter needs from the request, gathered by the HTTP layer.
+// Views of the request; room for two of each without a heap allocation (one is the rule).
 struct AuthInput {
-  std::vector<std::string_view> credentials;  // every value of the auth header
-  std::vector<std::string_view> api_keys;     // every API key found in the declared places
+  boost::container::small_vector<std::string_view, 2> credentials;  // every value of the auth header
+  boost::container::small_vector<std::string_view, 2> api_keys;  // every API key in the declared places
 };
 
 struct AuthDecision {

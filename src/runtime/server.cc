@@ -1560,7 +1560,9 @@ constexpr int kAnsweredKeep = 1;
 // connection may be kept.
 // The rate-limit levels that apply to a request, or the named tier that is not defined.
 // Filled in place and never moved: the checks' keys are views of the configuration or of
-// `composed` (a key made for this request), whose bytes, short or not, stay where they are.
+// `composed` (a key made for this request), whose bytes, short or not, stay where they are. One
+// per connection, refilled for each of its requests, so that the vector and the keys keep their
+// memory from one request to the next.
 struct RateChecks {
   RateChecks() = default;
   RateChecks(const RateChecks&) = delete;
@@ -1578,6 +1580,8 @@ void CollectRateChecks(const Shared& shared, const Exchange& exchange, const Req
   const auto& policies = *shared.policies;
   auto& checks = out.checks;
   auto& missing = out.missing;
+  checks.clear();
+  missing.clear();
   auto add = [&](ratelimit::Level level, std::string_view tier, const ratelimit::Limit* limit,
                  bool found, bool implicit, std::string_view key) {
     if (!found) {
@@ -1599,6 +1603,7 @@ void CollectRateChecks(const Shared& shared, const Exchange& exchange, const Req
       return std::string_view();
     }
     std::string& key = out.composed[slot];
+    key.clear();
     key.reserve(a.size() + 1 + b.size());
     key.append(a).append(1, ':').append(b);
     return std::string_view(key);
@@ -1751,7 +1756,7 @@ Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchang
 template <class Stream>
 Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer& buffer,
                                    RequestParser& parser, Exchange& exchange,
-                                   const std::string& peer_ip, bool tls) {
+                                   RateChecks& rate, const std::string& peer_ip, bool tls) {
   const Shared& shared = worker.shared;
   const GatewayConfig& gateway = *shared.config;
   const auto& config = gateway.config;
@@ -1938,7 +1943,6 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
   }
 
   // Rate limiting (contract section 6).
-  RateChecks rate;
   CollectRateChecks(shared, exchange, request, *api_route, route, principal, peer_ip, rate);
   if (!rate.None()) {
     if (!worker.redis && rate.missing.empty()) {
@@ -2168,6 +2172,7 @@ Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& dead
     ~Registration() { worker.sessions.erase(socket); }
   } registration{worker, &lowest};
   worker.sessions.emplace(&lowest, &waiting);
+  RateChecks rate;
   for (;;) {
     ArenaParser<RequestParser> slot(worker.arena_blocks);
     RequestParser& parser = slot.parser;
@@ -2226,7 +2231,7 @@ Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& dead
                          "Request Header Fields Too Large", "The request header is too large", false,
                          header.version());
     } else {
-      keep = co_await HandleRequest(worker, stream, buffer, parser, exchange, peer_ip, tls);
+      keep = co_await HandleRequest(worker, stream, buffer, parser, exchange, rate, peer_ip, tls);
     }
     FinishExchange(worker, exchange, peer_ip);
     base::SingleWriterAdd(worker.active_requests, -1);
