@@ -1570,6 +1570,13 @@ struct RateChecks {
   std::vector<ratelimit::Check> checks;
   std::string missing;
   std::array<std::string, 2> composed;  // the subscription and application keys
+  // The RateLimit-Policy field line of `checks` ("RateLimit-Policy: ...\r\n"), written with them.
+  std::string policy_line;
+  // Whom and what the checks were collected for, when an authenticated caller's: they depend on
+  // nothing else, so the next request of the connection from the same caller (held here, so that
+  // its address cannot be reused by another) to the same resource keeps them as they are.
+  std::shared_ptr<const security::Principal> for_principal;
+  const ResourceRoute* for_route = nullptr;
   bool None() const { return checks.empty() && missing.empty(); }
 };
 
@@ -1577,11 +1584,17 @@ void CollectRateChecks(const Shared& shared, const Exchange& exchange, const Req
                        const ApiRoute& api, const ResourceRoute& route,
                        const std::shared_ptr<const security::Principal>& principal,
                        const std::string& peer_ip, RateChecks& out) {
+  const bool authenticated = principal && principal->auth_type != "none";
+  if (authenticated && out.for_route == &route && out.for_principal == principal) {
+    return;  // as for the connection's request before
+  }
   const auto& policies = *shared.policies;
   auto& checks = out.checks;
   auto& missing = out.missing;
   checks.clear();
   missing.clear();
+  out.for_principal.reset();
+  out.for_route = nullptr;
   auto add = [&](ratelimit::Level level, std::string_view tier, const ratelimit::Limit* limit,
                  bool found, bool implicit, std::string_view key) {
     if (!found) {
@@ -1614,7 +1627,6 @@ void CollectRateChecks(const Shared& shared, const Exchange& exchange, const Req
   const auto* resource_limit = policies.Resource(route.resource->throttling_tier, found);
   add(ratelimit::Level::kResource, route.resource->throttling_tier, resource_limit, found, false,
       route.rate_key);
-  const bool authenticated = principal && principal->auth_type != "none";
   // Keys are built only for levels that have a limit.
   if (!authenticated) {
     const auto* limit = policies.Subscription("Unauthenticated", found);
@@ -1629,7 +1641,19 @@ void CollectRateChecks(const Shared& shared, const Exchange& exchange, const Req
     const auto* app_limit = policies.Application(principal->application_tier, found);
     add(ratelimit::Level::kApplication, principal->application_tier, app_limit, found, false,
         compose(1, found && app_limit != nullptr, principal->application_id, principal->user));
+    out.for_principal = principal;
+    out.for_route = &route;
   }
+  // RateLimit-Policy lists every level that applies (at most four), each with its policy's
+  // pre-written parameters (every check's limit comes from ratelimit::Policies).
+  std::string& line = out.policy_line;
+  line.clear();
+  line.append(kRateLimitFieldNames[0]).append(": ");
+  for (std::size_t i = 0; i < checks.size() && i < 4; ++i) {
+    line.append(i > 0 ? ", \"" : "\"").append(ratelimit::LevelName(checks[i].level)).append("\"");
+    line.append(checks[i].limit->policy_params);
+  }
+  line.append("\r\n");
 }
 
 // Counts the request against `rate` (not None()); answers 429 / 500 itself.
@@ -1637,8 +1661,9 @@ void CollectRateChecks(const Shared& shared, const Exchange& exchange, const Req
 // applies, RateLimit and X-RateLimit-* describe the most restrictive one, Retry-After the one that
 // rejected. Written as finished field lines into exchange.rate_lines in one pass (no string, no
 // per-field append later).
-void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>& checks,
+void SetRateLimitFields(Exchange& exchange, const RateChecks& rate,
                         const ratelimit::Decision& decision) {
+  const auto& checks = rate.checks;
   char* const text = exchange.rate_lines.data();
   char* p = text;
   const auto put = [&p](std::string_view part) {
@@ -1650,18 +1675,8 @@ void SetRateLimitFields(Exchange& exchange, const std::vector<ratelimit::Check>&
     put(kRateLimitFieldNames[index]);
     put(": ");
   };
-  name(0);
-  for (std::size_t i = 0; i < checks.size() && i < 4; ++i) {
-    if (i > 0) {
-      put(", ");
-    }
-    put("\"");
-    put(ratelimit::LevelName(checks[i].level));
-    put("\"");
-    put(checks[i].limit->policy_params);  // every check's limit comes from ratelimit::Policies
-  }
+  put(rate.policy_line);
   const auto& top = decision.states[decision.most_restrictive];
-  put("\r\n");
   name(1);
   put("\"");
   put(ratelimit::LevelName(checks[decision.most_restrictive].level));
@@ -1745,7 +1760,7 @@ Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchang
   const ratelimit::Decision decision =
       shared_decision ? std::move(*shared_decision)
                       : ratelimit::DecideLocal(*shared.counters, checks, now_ms);
-  SetRateLimitFields(exchange, checks, decision);
+  SetRateLimitFields(exchange, rate, decision);
   if (decision.allowed) {
     co_return kContinue;
   }
@@ -1948,7 +1963,7 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     if (!worker.redis && rate.missing.empty()) {
       const ratelimit::Decision decision = ratelimit::DecideLocal(*shared.counters, rate.checks,
                                                                    MillisecondsOf(exchange.request_time));
-      SetRateLimitFields(exchange, rate.checks, decision);
+      SetRateLimitFields(exchange, rate, decision);
       if (!decision.allowed) {
         const bool keep =
             co_await SendThrottled(worker, stream, exchange, rate.checks, decision, keep_alive, version);

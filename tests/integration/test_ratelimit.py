@@ -295,6 +295,40 @@ class LevelsTest(unittest.TestCase):
         self.assertEqual(headers["x-ratelimit-limit"], "2")
         self.assertEqual(headers["x-ratelimit-remaining"], "1")
 
+    def test_one_connection_counts_each_caller_and_resource_on_its_own(self):
+        # The requests of one keep-alive connection may change caller and resource from one to
+        # the next: each is counted and described as if it came on a connection of its own.
+        def send(conn, path, token):
+            conn.request("GET", path, headers=bearer(token))
+            response = conn.getresponse()
+            body = response.read()
+            code = fault_of(body)["code"] if response.status != 200 else None
+            return response.status, code, response.getheader("RateLimit-Policy")
+
+        a = mgwtest.mint_token(app="kaA:AppTwo", apis=["Sub:1.0:SubTwo"])
+        b = mgwtest.mint_token(app="kaB:AppFive", apis=["Sub:1.0:SubTwo"])
+        policy_a = '"subscription";q=2;w=3600, "application";q=2;w=3600'
+        policy_b = '"subscription";q=2;w=3600, "application";q=5;w=3600'
+        conn = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=15)
+        try:
+            got = [send(conn, "/sub/r", token) for token in (a, b, a, b, a, b)]
+        finally:
+            conn.close()
+        self.assertEqual(got, [(200, None, policy_a), (200, None, policy_b)] * 2 +
+                         [(429, 900804, policy_a), (429, 900804, policy_b)])
+        # One caller, two APIs in turn: the application level (5, per application and user) is
+        # shared, the API level (Five) only on /order.
+        c = mgwtest.mint_token(app="kaC:AppFive")
+        conn = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=15)
+        try:
+            got = [send(conn, path, c) for path in ("/app/r", "/order/r") * 3]
+        finally:
+            conn.close()
+        self.assertEqual(got, [(200, None, '"application";q=5;w=3600'),
+                               (200, None, '"api";q=5;w=3600, "application";q=5;w=3600')] * 2 +
+                         [(200, None, '"application";q=5;w=3600'),
+                          (429, 900803, '"api";q=5;w=3600, "application";q=5;w=3600')])
+
     def test_unlimited_never_limits_and_adds_no_headers(self):
         token = mgwtest.mint_token(app="free:Unlimited", apis=["Free:1.0:Unlimited"])
         for i in range(30):
