@@ -223,7 +223,12 @@ char* PutDecimal(char* p, double value) {
     value = 0.0;
   }
   if (std::fabs(value) < 1e9) {
+#if defined(__SSE2__)
+    // One conversion instruction, to nearest (ties to even) rather than llround's libm call.
+    const long long thousandths = _mm_cvtsd_si64(_mm_set_sd(value * 1000.0));
+#else
     const long long thousandths = std::llround(value * 1000.0);
+#endif
     const unsigned long long magnitude =
         static_cast<unsigned long long>(thousandths < 0 ? -thousandths : thousandths);
     if (thousandths < 0) {
