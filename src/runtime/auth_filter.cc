@@ -541,6 +541,7 @@ AuthDecision Authenticator::Authorize(std::shared_ptr<const Principal> principal
 }
 
 std::optional<AuthDecision> Authenticator::AuthenticateCached(AuthWorkerState& state,
+                                                              CredentialMemo& memo,
                                                               const bundle::Api& api,
                                                               const bundle::Resource& resource,
                                                               const AuthInput& input,
@@ -562,9 +563,21 @@ std::optional<AuthDecision> Authenticator::AuthenticateCached(AuthWorkerState& s
   if (token.empty() || jwt_->KeyGeneration() != state.jwt_key_generation) {
     return std::nullopt;
   }
-  auto principal = state.jwt.Find(token, now, auth_.clock_skew_s);
-  if (!principal) {
-    return std::nullopt;
+  std::shared_ptr<const Principal> principal;
+  if (memo.principal && memo.key_generation == state.jwt_key_generation && token == memo.token) {
+    if (security::TokenCache::Expired(*memo.principal, now, auth_.clock_skew_s)) {
+      memo.principal.reset();
+      return std::nullopt;  // Authenticate finds it expired in the cache too, and says so
+    }
+    principal = memo.principal;
+  } else {
+    principal = state.jwt.Find(token, now, auth_.clock_skew_s);
+    if (!principal) {
+      return std::nullopt;
+    }
+    memo.token.assign(token);
+    memo.principal = principal;
+    memo.key_generation = state.jwt_key_generation;
   }
   return Authorize(std::move(principal), api, resource);
 }

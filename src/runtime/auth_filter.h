@@ -45,6 +45,16 @@ struct AuthDecision {
   std::string_view subscription_tier;
 };
 
+// The bearer JWT a connection presented last and the principal the token cache had for it: the
+// connection's next request with the same token (compared whole) takes the principal from here,
+// without the cache's hash of the token and lookup. Its expiry and the key generation are checked
+// as the cache would. One per connection.
+struct CredentialMemo {
+  std::string token;
+  std::shared_ptr<const security::Principal> principal;  // null: nothing remembered
+  std::uint64_t key_generation = 0;
+};
+
 struct AuthWorkerState {
   explicit AuthWorkerState(boost::asio::thread_pool& pool)
       : jwt(8192), introspection(8192), basic(2048), api_keys(2048), hash_pool(pool) {}
@@ -69,9 +79,11 @@ class Authenticator {
                                                     const AuthInput& input) const;
 
   // The same decision without a coroutine when it needs nothing but this worker's caches: one
-  // bearer JWT found in the token cache. Otherwise nullopt, and the caller awaits Authenticate.
-  // `now`: seconds since the epoch (the request's arrival), for the token's expiry.
-  std::optional<AuthDecision> AuthenticateCached(AuthWorkerState& state, const bundle::Api& api,
+  // bearer JWT found in the connection's memo or the token cache (the memo then remembers it).
+  // Otherwise nullopt, and the caller awaits Authenticate. `now`: seconds since the epoch (the
+  // request's arrival), for the token's expiry.
+  std::optional<AuthDecision> AuthenticateCached(AuthWorkerState& state, CredentialMemo& memo,
+                                                 const bundle::Api& api,
                                                  const bundle::Resource& resource,
                                                  const AuthInput& input, std::int64_t now) const;
 

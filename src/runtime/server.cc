@@ -1580,6 +1580,13 @@ struct RateChecks {
   bool None() const { return checks.empty() && missing.empty(); }
 };
 
+// What a connection remembers from one request to the next: its caller's credential and rate
+// checks, for a keep-alive client that sends the same token again and again.
+struct ConnectionMemo {
+  CredentialMemo credential;
+  RateChecks rate;
+};
+
 void CollectRateChecks(const Shared& shared, const Exchange& exchange, const RequestHeader& request,
                        const ApiRoute& api, const ResourceRoute& route,
                        const std::shared_ptr<const security::Principal>& principal,
@@ -1771,7 +1778,7 @@ Awaitable<int> ApplyRateLimits(Worker& worker, Stream& stream, Exchange& exchang
 template <class Stream>
 Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer& buffer,
                                    RequestParser& parser, Exchange& exchange,
-                                   RateChecks& rate, const std::string& peer_ip, bool tls) {
+                                   ConnectionMemo& memo, const std::string& peer_ip, bool tls) {
   const Shared& shared = worker.shared;
   const GatewayConfig& gateway = *shared.config;
   const auto& config = gateway.config;
@@ -1923,8 +1930,8 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
     }
     // A cached token is decided without a coroutine frame; anything else is awaited.
     std::optional<AuthDecision> cached =
-        shared.authenticator->AuthenticateCached(worker.auth, *api_route->api, resource, input,
-                                                 SecondsOf(exchange.request_time));
+        shared.authenticator->AuthenticateCached(worker.auth, memo.credential, *api_route->api,
+                                                 resource, input, SecondsOf(exchange.request_time));
     AuthDecision decision;
     if (cached) {
       decision = std::move(*cached);
@@ -1958,6 +1965,7 @@ Awaitable<bool> HandleRequest(Worker& worker, Stream& stream, beast::flat_buffer
   }
 
   // Rate limiting (contract section 6).
+  RateChecks& rate = memo.rate;
   CollectRateChecks(shared, exchange, request, *api_route, route, principal, peer_ip, rate);
   if (!rate.None()) {
     if (!worker.redis && rate.missing.empty()) {
@@ -2187,7 +2195,7 @@ Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& dead
     ~Registration() { worker.sessions.erase(socket); }
   } registration{worker, &lowest};
   worker.sessions.emplace(&lowest, &waiting);
-  RateChecks rate;
+  ConnectionMemo memo;
   for (;;) {
     ArenaParser<RequestParser> slot(worker.arena_blocks);
     RequestParser& parser = slot.parser;
@@ -2246,7 +2254,7 @@ Awaitable<void> ServeConnection(Worker& worker, Stream& stream, IoDeadline& dead
                          "Request Header Fields Too Large", "The request header is too large", false,
                          header.version());
     } else {
-      keep = co_await HandleRequest(worker, stream, buffer, parser, exchange, rate, peer_ip, tls);
+      keep = co_await HandleRequest(worker, stream, buffer, parser, exchange, memo, peer_ip, tls);
     }
     FinishExchange(worker, exchange, peer_ip);
     base::SingleWriterAdd(worker.active_requests, -1);

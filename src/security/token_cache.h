@@ -32,8 +32,7 @@ class TokenCache {
       return nullptr;
     }
     Entry& entry = *it->second;
-    const bool expired = (entry.principal && entry.principal->expires_at != 0 &&
-                          now >= entry.principal->expires_at + skew_s) ||
+    const bool expired = (entry.principal && Expired(*entry.principal, now, skew_s)) ||
                          (entry.valid_until != 0 && now >= entry.valid_until);
     if (expired) {
       Erase(it);
@@ -42,6 +41,11 @@ class TokenCache {
     entries_.splice(entries_.begin(), entries_, it->second);
     negative_ = entry.principal == nullptr;
     return entry.principal;
+  }
+
+  // True when `principal`'s token has expired at `now` (give or take `skew_s`), as Find judges.
+  static bool Expired(const Principal& principal, std::int64_t now, std::int64_t skew_s) {
+    return principal.expires_at != 0 && now >= principal.expires_at + skew_s;
   }
 
   // True when the last Find() hit a negative entry (a token known to be invalid).

@@ -125,6 +125,7 @@ class LevelsTest(unittest.TestCase):
             "gate.json": mock_api("Gate", "/gate", {"/r": None}, tier="Two", secured=True),
             "exact.json": mock_api("Exact", "/exact", {"/r": "Exact"}, secured=True),
             "burst.json": mock_api("Burst", "/burst", {"/r": "BurstThree"}, secured=True),
+            "ka.json": mock_api("Ka", "/ka", {"/r": "Two", "/s": None}, secured=True),
         }
         cls.backend = mgwtest.Backend("backend")
         cls.addClassCleanup(cls.backend.stop)
@@ -316,18 +317,19 @@ class LevelsTest(unittest.TestCase):
             conn.close()
         self.assertEqual(got, [(200, None, policy_a), (200, None, policy_b)] * 2 +
                          [(429, 900804, policy_a), (429, 900804, policy_b)])
-        # One caller, two APIs in turn: the application level (5, per application and user) is
-        # shared, the API level (Five) only on /order.
+        # One caller, two resources in turn: the application level (5, per application and user)
+        # counts both, the resource level (Two) only /ka/r; the third /ka/r is rejected there and
+        # not counted by the application level, so the last /ka/s still passes.
         c = mgwtest.mint_token(app="kaC:AppFive")
         conn = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=15)
         try:
-            got = [send(conn, path, c) for path in ("/app/r", "/order/r") * 3]
+            got = [send(conn, path, c) for path in ("/ka/r", "/ka/s") * 3]
         finally:
             conn.close()
-        self.assertEqual(got, [(200, None, '"application";q=5;w=3600'),
-                               (200, None, '"api";q=5;w=3600, "application";q=5;w=3600')] * 2 +
-                         [(200, None, '"application";q=5;w=3600'),
-                          (429, 900803, '"api";q=5;w=3600, "application";q=5;w=3600')])
+        limited = '"resource";q=2;w=3600, "application";q=5;w=3600'
+        free = '"application";q=5;w=3600'
+        self.assertEqual(got, [(200, None, limited), (200, None, free)] * 2 +
+                         [(429, 900802, limited), (200, None, free)])
 
     def test_unlimited_never_limits_and_adds_no_headers(self):
         token = mgwtest.mint_token(app="free:Unlimited", apis=["Free:1.0:Unlimited"])

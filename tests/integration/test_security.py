@@ -561,6 +561,36 @@ keys_file = "api_keys.txt"
         # WSO2 API Manager writes iat in milliseconds: accepted.
         self.assertPasses("/secured/ping", bearer(self.token_a(iat=now() * 1000)))
 
+    def test_one_connection_judges_each_token_on_its_own(self):
+        # A keep-alive connection may change its token from one request to the next, and a token
+        # may expire while the connection stays open: each request is judged as on its own
+        # connection.
+        def send(conn, path, token):
+            conn.request("GET", path, headers=bearer(token))
+            response = conn.getresponse()
+            body = response.read()
+            return response.status, json.loads(body)["fault"]["code"] if response.status != 200 else None
+
+        reader = self.token_a(scope="read")
+        admin = self.token_a(scope="admin")
+        expires = now() + 1
+        soon = self.token_a(scope="read", exp=expires)  # accepted up to 2 s later (clock skew)
+        conn = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=15)
+        try:
+            got = [send(conn, path, token) for path, token in (
+                ("/secured/scoped", reader), ("/secured/scoped", admin), ("/secured/scoped", reader),
+                ("/secured/admin", reader), ("/secured/admin", admin), ("/secured/scoped", soon),
+                ("/secured/scoped", soon))]
+            self.assertEqual(got, [(200, None), (403, 900910), (200, None), (403, 900910),
+                                   (200, None), (200, None), (200, None)])
+            deadline = time.time() + 10
+            while now() < expires + 3 and time.time() < deadline:
+                time.sleep(0.2)
+            self.assertEqual(send(conn, "/secured/scoped", soon), (401, 900901))
+            self.assertEqual(send(conn, "/secured/scoped", reader), (200, None))
+        finally:
+            conn.close()
+
     def test_wrong_scheme(self):
         message = "Invalid Authentication scheme"
         self.assertFault("/secured/ping", {"Authorization": basic("bob", self.passwords["bob"])}, 401, 900917,
