@@ -1655,6 +1655,9 @@ void CollectRateChecks(const Shared& shared, const Exchange& exchange, const Req
   // pre-written parameters (every check's limit comes from ratelimit::Policies).
   std::string& line = out.policy_line;
   line.clear();
+  if (checks.empty()) {
+    return;
+  }
   line.append(kRateLimitFieldNames[0]).append(": ");
   for (std::size_t i = 0; i < checks.size() && i < 4; ++i) {
     line.append(i > 0 ? ", \"" : "\"").append(ratelimit::LevelName(checks[i].level)).append("\"");
