@@ -304,7 +304,7 @@ void Writer::WriteLoop() {
     lock.unlock();
     const std::uint64_t written = written_.load();
     more = DrainOnce();  // more queued than one pass takes: go on without waiting
-    empty_passes = written_.load() == written ? empty_passes + 1 : 0;
+    empty_passes = written_.load() == written ? std::min(empty_passes + 1, 100) : 0;
     if (file_bytes_ >= options_.rotate_bytes ||
         (file_bytes_ > 0 && NowMs() - file_opened_ms_ >= options_.rotate_interval_s * 1000)) {
       Rotate();

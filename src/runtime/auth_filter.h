@@ -26,8 +26,8 @@
 
 namespace mgw::runtime {
 
-// What the filter needs from the request, gathered by the HTTP layer.
-// Views of the request; room for two of each without a heap allocation (one is the rule).
+// What the filter needs from the request, gathered by the HTTP layer: views of the request, with
+// room for two of each without a heap allocation (one is the rule).
 struct AuthInput {
   boost::container::small_vector<std::string_view, 2> credentials;  // every value of the auth header
   boost::container::small_vector<std::string_view, 2> api_keys;  // every API key in the declared places

@@ -1551,18 +1551,18 @@ std::string ClientIp(const Shared& shared, const RequestHeader& request, const s
   return hops.empty() ? peer_ip : std::string(hops.front());
 }
 
+// What ApplyRateLimits returns: kContinue when the request may go on (the RateLimit fields are
+// then on the exchange); otherwise it has answered (429, or 500/900809 for an undefined policy)
+// and says whether the connection may be kept.
 constexpr int kContinue = -1;
 constexpr int kAnsweredClose = 0;
 constexpr int kAnsweredKeep = 1;
 
-// Checks the four levels; on success adds the RateLimit headers to the exchange and returns
-// kContinue; otherwise answers (429, or 500/900809 for an undefined policy) and says whether the
-// connection may be kept.
 // The rate-limit levels that apply to a request, or the named tier that is not defined.
 // Filled in place and never moved: the checks' keys are views of the configuration or of
-// `composed` (a key made for this request), whose bytes, short or not, stay where they are. One
-// per connection, refilled for each of its requests, so that the vector and the keys keep their
-// memory from one request to the next.
+// `composed` (a key made for this request), whose bytes, short or not, stay where they are. Part
+// of the connection's ConnectionMemo: refilled for each request (the vector and the keys keep
+// their memory), or kept as they are for the same caller on the same resource.
 struct RateChecks {
   RateChecks() = default;
   RateChecks(const RateChecks&) = delete;
